@@ -14,7 +14,6 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   view: () => import('./commands/view.js'),
   start: () => import('./commands/start.js'),
   reproduce: () => import('./commands/reproduce.js'),
-  bench: () => import('./commands/bench.js'),
 };
 
 async function loadCommand(name: string): Promise<Command | undefined> {
