@@ -1,0 +1,192 @@
+/**
+ * `npm run bench -- --only train`: milliseconds per training step (training-mode forward solve,
+ * MSE loss, backward pass, Adam update) for the workloads of issue 3, on each available backend,
+ * each backend in its own process (tfjs picks a backend once per process). When Debian's
+ * python3-torch is importable, the PyTorch reference (../shared/bench/torch_reference.py) runs
+ * in the same run and the ratio is printed.
+ *
+ * Options: --backends wasm,cpu (default: every available one), --iters N (default 12),
+ * --warmup N (default 3), --workloads W1,W2 (default all), --no-torch.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+
+interface Workload {
+  readonly name: string;
+  readonly dim: number;
+  readonly width: number;
+  readonly batch: number;
+  readonly norm: 'none' | 'tabn';
+  readonly method: 'rk4' | 'dopri5';
+  readonly describe: string;
+}
+
+const WORKLOADS: Workload[] = [
+  { name: 'W1', dim: 2, width: 64, batch: 32, norm: 'none', method: 'rk4', describe: 'pendulum-like: 2-64-64-2 tanh, batch 32, rk4 20 steps' },
+  { name: 'W2', dim: 18, width: 128, batch: 128, norm: 'none', method: 'rk4', describe: 'n-body-like: 18-128-128-18 tanh, batch 128, rk4 20 steps' },
+  { name: 'W3', dim: 18, width: 128, batch: 128, norm: 'tabn', method: 'rk4', describe: 'W2 with tabn after each hidden linear layer' },
+  { name: 'W4', dim: 18, width: 128, batch: 128, norm: 'none', method: 'dopri5', describe: 'W2 with dopri5, rtol 1e-5, atol 1e-6' },
+];
+
+interface Result {
+  impl: string;
+  backend?: string;
+  workload: string;
+  median_ms: number;
+  min_ms: number;
+  nfe_forward: number;
+  nfe_backward?: number;
+  ms_per_nfe: number;
+  /** CPU milliseconds of this process per step (median): less sensitive to other load than wall time. */
+  cpu_ms?: number;
+  threads?: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Runs inside a child process: one backend, the chosen workloads; prints one JSON line each. */
+async function child(backend: string, names: string[], iters: number, warmup: number): Promise<void> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { initBackend } = await import('../src/backend/backend.js');
+  const { NeuralODE, applyGradients } = await import('../src/model/neural-ode.js');
+  const info = await initBackend(backend as 'wasm');
+  console.log(JSON.stringify({ backendInfo: info.detail }));
+  for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
+    const model = new NeuralODE({
+      dim: w.dim,
+      depth: 2,
+      width: w.width,
+      activation: 'tanh',
+      norm: w.norm,
+      timeSpan: [0, 1],
+      solver: w.method === 'rk4' ? { method: 'rk4', steps: 20 } : { method: 'dopri5', rtol: 1e-5, atol: 1e-6 },
+      seed: 0,
+    });
+    const y0 = tf.randomNormal([w.batch, w.dim], 0, 1, 'float32', 1) as import('@tensorflow/tfjs-core').Tensor2D;
+    // The loss is on y(1) only, as in the PyTorch reference (target[0] = y0 contributes nothing).
+    const target = tf.stack([y0, tf.randomNormal([w.batch, w.dim], 0, 1, 'float32', 2)]) as import('@tensorflow/tfjs-core').Tensor3D;
+    const opt = tf.train.adam(1e-3);
+    const times: number[] = [];
+    const cpuTimes: number[] = [];
+    const nfes: number[] = [];
+    const nfeBack: number[] = [];
+    for (let i = 0; i < warmup + iters; i++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = model.lossAndGradients(y0, [0, 1], target);
+      applyGradients(opt, r.grads);
+      for (const g of Object.values(r.grads)) g.dispose();
+      const dt = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (i >= warmup) {
+        times.push(dt);
+        cpuTimes.push((c.user + c.system) / 1000);
+        nfes.push(r.stats.nfe);
+        nfeBack.push(r.stats.nfeBackward ?? 0);
+      }
+    }
+    const med = median(times);
+    const nfe = median(nfes);
+    const res: Result = {
+      impl: 'physode',
+      backend: info.name,
+      workload: w.name,
+      median_ms: +med.toFixed(2),
+      min_ms: +Math.min(...times).toFixed(2),
+      nfe_forward: nfe,
+      nfe_backward: median(nfeBack),
+      ms_per_nfe: +(med / nfe).toFixed(4),
+      cpu_ms: +median(cpuTimes).toFixed(2),
+    };
+    console.log(JSON.stringify(res));
+    opt.dispose();
+    model.dispose();
+    y0.dispose();
+    target.dispose();
+  }
+}
+
+function torchAvailable(): boolean {
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+function parseLines(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export async function run(args: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      backends: { type: 'string' },
+      iters: { type: 'string', default: '12' },
+      warmup: { type: 'string', default: '3' },
+      workloads: { type: 'string', default: WORKLOADS.map((w) => w.name).join(',') },
+      'no-torch': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const iters = Math.max(10, Number(values.iters));
+  const warmup = Math.max(1, Number(values.warmup));
+  const names = values.workloads!.split(',');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const root = resolve(here, '..');
+  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'cpu'];
+  console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are noisy on a shared machine; compare ratios from the same run)`);
+  for (const w of WORKLOADS.filter((x) => names.includes(x.name))) console.log(`${w.name}: ${w.describe}`);
+
+  let torch: Result[] = [];
+  const torchScript = resolve(root, '..', 'shared', 'bench', 'torch_reference.py');
+  if (!values['no-torch'] && existsSync(torchScript) && torchAvailable()) {
+    const r = spawnSync('/usr/bin/python3', [torchScript, ...names], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    torch = parseLines(r.stdout) as unknown as Result[];
+    for (const t of torch) console.log(`${t.workload}  ${'torch'.padEnd(10)} ${t.median_ms.toFixed(1).padStart(8)} ms/step (min ${t.min_ms.toFixed(1)})  nfe ${t.nfe_forward}  ${t.ms_per_nfe.toFixed(3)} ms/nfe  (${t.threads} thread${t.threads === 1 ? '' : 's'})`);
+  } else {
+    console.log('torch   (not run: /usr/bin/python3 cannot import torch; apt-get install -y python3-torch libopenblas0-openmp)');
+  }
+
+  for (const backend of backends) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backend, names.join(','), String(iters), String(warmup)], {
+      encoding: 'utf8',
+      cwd: root,
+      env: { ...process.env, PHYSODE_BACKEND: '' },
+      maxBuffer: 1 << 24,
+    });
+    const lines = parseLines(r.stdout);
+    if (r.status !== 0 || lines.length === 0) {
+      const why = (r.stderr.match(/(PhysodeError|Error): [^\n]*/)?.[0] ?? `exit ${r.status}`).slice(0, 200);
+      console.log(`${backend.padEnd(10)} unavailable: ${why}`);
+      continue;
+    }
+    for (const l of lines) {
+      if ('backendInfo' in l) {
+        console.log(`# ${String(l.backendInfo)}`);
+        continue;
+      }
+      const x = l as unknown as Result;
+      const t = torch.find((q) => q.workload === x.workload);
+      const ratio = t ? `  ${(x.median_ms / t.median_ms).toFixed(2)}x torch` : '';
+      console.log(
+        `${x.workload}  ${String(x.backend).padEnd(10)} ${x.median_ms.toFixed(1).padStart(8)} ms/step (min ${x.min_ms.toFixed(1)}, cpu ${x.cpu_ms?.toFixed(1)})  nfe ${x.nfe_forward} (+${x.nfe_backward} backward)  ${x.ms_per_nfe.toFixed(3)} ms/nfe${ratio}`,
+      );
+    }
+  }
+}
+
+// Child mode: `node --import tsx bench/train.ts --child <backend> <W1,W2> <iters> <warmup>`.
+if (process.argv[2] === '--child') {
+  const [backend, names, iters, warmup] = process.argv.slice(3);
+  await child(backend, names.split(','), Number(iters), Number(warmup));
+}

@@ -1,0 +1,71 @@
+/** The Neural ODE's configuration: what config.json holds. */
+import type { ActivationName } from '../nn/activation.js';
+import { checkActivation } from '../nn/activation.js';
+import type { NormKind } from '../nn/normalization.js';
+import { checkNormKind } from '../nn/normalization.js';
+import type { MethodName } from '../ode/tableaux/index.js';
+import { tableauFor } from '../ode/tableaux/index.js';
+import { InvalidArgumentError } from '../util/errors.js';
+
+export interface SolverConfig {
+  readonly method: MethodName;
+  readonly rtol?: number;
+  readonly atol?: number;
+  readonly step?: number;
+  readonly steps?: number;
+  readonly maxSteps?: number;
+}
+
+export interface NeuralOdeConfig {
+  /** State dimension. */
+  readonly dim: number;
+  /** Hidden layers (default 2) and their width (default 64). */
+  readonly depth: number;
+  readonly width: number;
+  readonly activation: ActivationName;
+  readonly norm: NormKind;
+  readonly timeInput: boolean;
+  /** [t0, T]: the span the model is trained on (TA-BN's grid). */
+  readonly timeSpan: readonly [number, number];
+  /** TA-BN's M (default 100). */
+  readonly gridIntervals: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  readonly solver: SolverConfig;
+  /** Gradients by the adjoint method (default false: backpropagation through the solver). */
+  readonly adjoint: boolean;
+  /** Seed of the weight initialisation. */
+  readonly seed: number;
+}
+
+export type NeuralOdeConfigInput = Partial<Omit<NeuralOdeConfig, 'solver'>> & { dim: number; solver?: Partial<SolverConfig> };
+
+export function resolveConfig(c: NeuralOdeConfigInput): NeuralOdeConfig {
+  const cfg: NeuralOdeConfig = {
+    dim: c.dim,
+    depth: c.depth ?? 2,
+    width: c.width ?? 64,
+    activation: checkActivation(c.activation ?? 'tanh'),
+    norm: checkNormKind(c.norm ?? 'none'),
+    timeInput: c.timeInput ?? false,
+    timeSpan: c.timeSpan ?? [0, 1],
+    gridIntervals: c.gridIntervals ?? 100,
+    eps: c.eps ?? 1e-5,
+    momentum: c.momentum ?? 0.1,
+    affine: c.affine ?? true,
+    solver: { ...c.solver, method: c.solver?.method ?? 'dopri5' },
+    adjoint: c.adjoint ?? false,
+    seed: c.seed ?? 0,
+  };
+  for (const k of ['dim', 'depth', 'width', 'gridIntervals'] as const) {
+    if (!(Number.isInteger(cfg[k]) && cfg[k] >= 1)) throw new InvalidArgumentError(`model ${k} must be a positive integer, got ${String(cfg[k])}`);
+  }
+  const [t0, T] = cfg.timeSpan;
+  if (!(Array.isArray(cfg.timeSpan) && cfg.timeSpan.length === 2 && Number.isFinite(t0) && Number.isFinite(T) && T > t0)) {
+    throw new InvalidArgumentError(`model timeSpan must be [t0, T] with t0 < T, got ${JSON.stringify(cfg.timeSpan)}`);
+  }
+  if (!Number.isInteger(cfg.seed)) throw new InvalidArgumentError(`model seed must be an integer, got ${cfg.seed}`);
+  tableauFor(cfg.solver.method);
+  return cfg;
+}

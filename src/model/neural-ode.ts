@@ -1,0 +1,239 @@
+/**
+ * A Neural ODE: the MLP vector field with its solver settings. `predict` solves in evaluation
+ * mode; `lossAndGradients` runs one training-mode solve (statistics updated from accepted steps),
+ * the MSE loss against a target trajectory, and the gradients of every trainable variable, ready
+ * for any tf optimizer's applyGradients. State (weights and normalisation buffers) is explicit,
+ * and a model folder holds config.json plus model.safetensors (PyTorch-readable).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { odeint, odeintWithGradients, type OdeSolution, type SolveStats } from '../ode/odeint.js';
+import type { OdeOptions } from '../ode/options.js';
+import { MlpField } from './mlp-field.js';
+import { resolveConfig, type NeuralOdeConfig, type NeuralOdeConfigInput } from './config.js';
+import { TemporalAdaptiveBatchNorm } from '../nn/tabn.js';
+import type { StateArray } from '../nn/normalization.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
+import { version } from '../util/version.js';
+
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+
+let modelCounter = 0;
+
+export interface TrainOptions {
+  /** TA-BN regulariser λ·(mean((γ−1)²) + mean(β²)) over every tabn layer (default 0). */
+  readonly lambda?: number;
+  /** Override the model's gradient method. */
+  readonly adjoint?: boolean;
+  /** Override solver settings for this call. */
+  readonly solver?: Partial<OdeOptions>;
+}
+
+export interface LossAndGradients {
+  /** MSE (plus the regulariser when lambda > 0). */
+  readonly loss: number;
+  /** Gradients keyed by tfjs variable name (pass to optimizer.applyGradients); the caller disposes them. */
+  readonly grads: tf.NamedTensorMap;
+  readonly stats: SolveStats;
+}
+
+/** Running statistics of one TA-BN layer against the grid times (for plots and coverage). */
+export interface TabnStatistics {
+  readonly layer: string;
+  readonly times: Float64Array;
+  /** [gridPoints, features], row-major. */
+  readonly mean: Float32Array;
+  readonly variance: Float32Array;
+  readonly count: Float32Array;
+  readonly features: number;
+  /** Share of grid points that ever received weight. */
+  readonly coverage: number;
+}
+
+/**
+ * Applies gradients from lossAndGradients with any tfjs optimizer (its applyGradients accepts a
+ * NamedTensorMap at run time, but is typed for variables only; this passes the typed list form).
+ * Does not dispose the gradients.
+ */
+export function applyGradients(optimizer: tf.Optimizer, grads: tf.NamedTensorMap): void {
+  optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+}
+
+export class NeuralODE {
+  readonly config: NeuralOdeConfig;
+  readonly field: MlpField;
+
+  constructor(config: NeuralOdeConfigInput) {
+    this.config = resolveConfig(config);
+    this.field = new MlpField(this.config, `physode${modelCounter++}/`);
+  }
+
+  /** Solver options of the model (method, tolerances, steps). */
+  solverOptions(extra: Partial<OdeOptions> = {}): OdeOptions {
+    const s = this.config.solver;
+    return { method: s.method, rtol: s.rtol, atol: s.atol, step: s.step, steps: s.steps, maxSteps: s.maxSteps, ...extra };
+  }
+
+  /** States at `ts` from y0 [B, D] in evaluation mode; the caller owns `ys` [T, B, D]. */
+  predict(y0: tf.Tensor2D, ts: readonly number[], opts: Partial<OdeOptions> = {}): OdeSolution {
+    return odeint(this.field, y0, ts, this.solverOptions({ ...opts, mode: 'eval' }));
+  }
+
+  /**
+   * One training evaluation: training-mode solve from y0 [B, D] over ts (length W), MSE against
+   * target [W, B, D], and gradients. Nothing is applied; tensors created here are released.
+   */
+  lossAndGradients(y0: tf.Tensor2D, ts: readonly number[], target: tf.Tensor3D, opts: TrainOptions = {}): LossAndGradients {
+    if (target.rank !== 3 || target.shape[0] !== ts.length || target.shape[1] !== y0.shape[0] || target.shape[2] !== y0.shape[1]) {
+      throw new InvalidArgumentError(`target must have shape [${ts.length}, ${y0.shape[0]}, ${y0.shape[1]}], got [${target.shape.join(', ')}]`);
+    }
+    const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: 'train', adjoint: opts.adjoint ?? this.config.adjoint }));
+    let lossValue: number;
+    let gradYs: tf.Tensor3D;
+    try {
+      [lossValue, gradYs] = tf.tidy(() => {
+        const diff = tf.sub(sol.ys, target);
+        const loss = tf.mean(tf.square(diff));
+        return [loss.dataSync()[0], tf.mul(diff, 2 / diff.size) as tf.Tensor3D] as const;
+      });
+    } catch (err) {
+      sol.dispose();
+      sol.ys.dispose();
+      throw err;
+    }
+    sol.ys.dispose();
+    const g = sol.backward(gradYs);
+    gradYs.dispose();
+    g.y0.dispose();
+    const lambda = opts.lambda ?? 0;
+    const logical = g.params;
+    if (lambda > 0) lossValue += this.addRegulariser(logical, lambda);
+    const grads: tf.NamedTensorMap = {};
+    const params = this.field.parameters();
+    for (const [name, v] of Object.entries(params)) {
+      grads[v.name] = logical[name] ?? tf.zerosLike(v);
+    }
+    return { loss: lossValue, grads, stats: g.stats };
+  }
+
+  private addRegulariser(grads: Record<string, tf.Tensor>, lambda: number): number {
+    let value = 0;
+    this.field.hidden.forEach((l, i) => {
+      if (!(l.norm instanceof TemporalAdaptiveBatchNorm) || !l.norm.weight || !l.norm.bias) return;
+      const gamma = l.norm.weight;
+      const beta = l.norm.bias;
+      const base = `field.layers.${i}.norm.`;
+      const [v, gg, gb] = tf.tidy(() => {
+        const dg = tf.sub(gamma, 1);
+        const val = tf.mul(tf.add(tf.mean(tf.square(dg)), tf.mean(tf.square(beta))), lambda);
+        return [val, tf.mul(dg, (2 * lambda) / gamma.size), tf.mul(beta, (2 * lambda) / beta.size)];
+      });
+      value += v.dataSync()[0];
+      v.dispose();
+      for (const [name, extra] of [[`${base}weight`, gg], [`${base}bias`, gb]] as const) {
+        const old = grads[name];
+        grads[name] = old ? tf.add(old, extra) : extra.clone();
+        old?.dispose();
+        extra.dispose();
+      }
+    });
+    return value;
+  }
+
+  /** Trainable variables by logical name (e.g. field.layers.0.linear.weight). */
+  variables(): Record<string, tf.Variable> {
+    return this.field.parameters();
+  }
+
+  /** Every weight and normalisation buffer as named Float32Arrays (copies). */
+  getState(): Record<string, StateArray> {
+    const out: Record<string, StateArray> = {};
+    for (const [name, v] of Object.entries(this.field.parameters())) out[name] = { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) };
+    return { ...out, ...this.field.buffers() };
+  }
+
+  /** Restores what getState returned (exactly, bit for bit). */
+  setState(state: Record<string, StateArray>): void {
+    const params = this.field.parameters();
+    for (const [name, v] of Object.entries(params)) {
+      const s = state[name];
+      if (!s) throw new InvalidArgumentError(`model state is missing '${name}'`, 'the state comes from a model with another configuration');
+      if (s.shape.length !== v.shape.length || s.shape.some((d, i) => d !== v.shape[i])) {
+        throw new InvalidArgumentError(`model state '${name}' has shape [${s.shape.join(', ')}], expected [${v.shape.join(', ')}]`);
+      }
+    }
+    const buffers: Record<string, StateArray> = {};
+    for (const [k, s] of Object.entries(state)) if (!(k in params)) buffers[k] = s;
+    this.field.setBuffers(buffers);
+    for (const [name, v] of Object.entries(params)) {
+      const s = state[name];
+      const t = tf.tensor(s.data, [...s.shape], 'float32');
+      v.assign(t);
+      t.dispose();
+    }
+  }
+
+  /** Running statistics of every TA-BN layer (empty for other normalisations). */
+  tabnStatistics(): TabnStatistics[] {
+    const out: TabnStatistics[] = [];
+    this.field.hidden.forEach((l, i) => {
+      if (!(l.norm instanceof TemporalAdaptiveBatchNorm)) return;
+      const s = l.norm.getState();
+      out.push({
+        layer: `field.layers.${i}.norm`,
+        times: l.norm.gridTimes(),
+        mean: s.running_mean.data,
+        variance: s.running_var.data,
+        count: s.count.data,
+        features: l.norm.numFeatures,
+        coverage: l.norm.coverage(),
+      });
+    });
+    return out;
+  }
+
+  /** Grid coverage of the first TA-BN layer (share of grid points that received weight), or null. */
+  gridCoverage(): number | null {
+    return this.tabnStatistics()[0]?.coverage ?? null;
+  }
+
+  /** Writes config.json and model.safetensors into dir (atomically, each file). */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await writeSafetensors(join(dir, WEIGHTS_FILE), this.getState(), { format: 'physode', version, layout: 'linear weight [out, in] as torch.nn.Linear' });
+    await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify({ physode: version, ...this.config }, null, 2) + '\n');
+  }
+
+  static async load(dir: string): Promise<NeuralODE> {
+    const path = join(dir, CONFIG_FILE);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(path, 'utf8'));
+    } catch (err) {
+      throw new CorruptFileError(path, `cannot read the model config: ${err instanceof Error ? err.message : String(err)}`, 'point to a folder written by NeuralODE.save');
+    }
+    const { physode: _v, ...config } = raw as NeuralOdeConfigInput & { physode?: string };
+    let model: NeuralODE;
+    try {
+      model = new NeuralODE(config);
+    } catch (err) {
+      throw new CorruptFileError(path, err instanceof Error ? err.message : String(err), 'the config was edited or written by another tool');
+    }
+    const { tensors } = await readSafetensors(join(dir, WEIGHTS_FILE));
+    try {
+      model.setState(tensors);
+    } catch (err) {
+      model.dispose();
+      throw new CorruptFileError(join(dir, WEIGHTS_FILE), err instanceof Error ? err.message : String(err), 'weights and config.json do not match');
+    }
+    return model;
+  }
+
+  dispose(): void {
+    this.field.dispose();
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * What `minibatch`, `popti`, `pop` and `tabn` share: batch statistics in training mode, staged
+ * running-statistics updates (committed only when the solver says the evaluation belongs to an
+ * accepted step), and the affine γ, β. Subclasses say where γ(t), β(t) come from, which
+ * running statistics evaluation mode uses, and how a batch updates them.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { FieldMode, GradientSink } from '../ode/field.js';
+import { InvalidArgumentError } from '../util/errors.js';
+import { batchNormEval, batchNormEvalBackward, batchNormTrain, batchNormTrainBackward } from './batch-norm-math.js';
+import type { NormKind, NormOptions, NormRequest, NormTape, Normalization, StateArray } from './normalization.js';
+
+/** γ(t), β(t) for one evaluation, and how to send their gradients back to the parameters. */
+export interface Affine {
+  readonly gamma: tf.Tensor1D | null;
+  readonly beta: tf.Tensor1D | null;
+  /** True when gamma/beta were computed for this call (and must be disposed with it). */
+  readonly owned: boolean;
+  distribute(dGamma: tf.Tensor1D, dBeta: tf.Tensor1D, sink: GradientSink, prefix: string, scale: number): void;
+  dispose(): void;
+}
+
+interface Staged {
+  readonly t: number;
+  readonly index: number;
+  readonly mean: tf.Tensor1D;
+  readonly variance: tf.Tensor1D;
+  readonly n: number;
+}
+
+class BnTape implements NormTape {
+  constructor(
+    readonly train: boolean,
+    readonly xhat: tf.Tensor2D,
+    readonly scale: tf.Tensor1D,
+    readonly affine: Affine,
+  ) {}
+  dispose(): void {
+    this.xhat.dispose();
+    this.scale.dispose();
+    this.affine.dispose();
+  }
+}
+
+export abstract class BatchNormBase implements Normalization {
+  abstract readonly kind: NormKind;
+  readonly numFeatures: number;
+  readonly eps: number;
+  readonly momentum: number;
+  readonly affine: boolean;
+  private staged: Staged[] = [];
+
+  constructor(o: NormOptions) {
+    if (!(Number.isInteger(o.numFeatures) && o.numFeatures > 0)) throw new InvalidArgumentError(`numFeatures must be a positive integer, got ${o.numFeatures}`);
+    this.numFeatures = o.numFeatures;
+    this.eps = o.eps ?? 1e-5;
+    this.momentum = o.momentum ?? 0.1;
+    this.affine = o.affine ?? true;
+    if (!(this.eps > 0)) throw new InvalidArgumentError(`eps must be > 0, got ${this.eps}`);
+    if (!(this.momentum > 0 && this.momentum <= 1)) throw new InvalidArgumentError(`momentum must be in (0, 1], got ${this.momentum}`);
+  }
+
+  abstract parameters(): Record<string, tf.Variable>;
+  protected abstract affineAt(t: number, index: number): Affine;
+  /** Statistics for evaluation mode at (t, index); null means batch statistics (`minibatch`). */
+  protected abstract runningAt(t: number, index: number): { mean: Float32Array; variance: Float32Array } | null;
+  /** Moves the running statistics toward a batch's (mean, unbiased variance). */
+  protected abstract update(t: number, index: number, mean: Float32Array, unbiasedVariance: Float32Array): void;
+  abstract getState(): Record<string, StateArray>;
+  abstract setState(state: Record<string, StateArray>): void;
+  protected abstract disposeParameters(): void;
+
+  forward(x: tf.Tensor2D, r: NormRequest): { out: tf.Tensor2D; tape?: NormTape } {
+    const affine = this.affineAt(r.t, r.index);
+    const running = r.mode === 'eval' ? this.runningAt(r.t, r.index) : null;
+    if (running === null) {
+      if (r.mode === 'train' && x.shape[0] < 2) {
+        affine.dispose();
+        throw new InvalidArgumentError(`${this.kind} normalisation needs a batch of at least 2 in training mode, got ${x.shape[0]}`, 'raise the batch size');
+      }
+      const f = tf.tidy(() => batchNormTrain(x, affine.gamma, affine.beta, this.eps));
+      if (r.updateStats && r.mode === 'train') this.staged.push({ t: r.t, index: r.index, mean: f.mean, variance: f.variance, n: x.shape[0] });
+      else {
+        f.mean.dispose();
+        f.variance.dispose();
+      }
+      if (r.record) return { out: f.out, tape: new BnTape(true, f.xhat, f.scale, affine) };
+      if (f.xhat !== f.out) f.xhat.dispose();
+      f.scale.dispose();
+      affine.dispose();
+      return { out: f.out };
+    }
+    const f = tf.tidy(() => {
+      const mean = tf.tensor1d(running.mean);
+      const variance = tf.tensor1d(running.variance);
+      return batchNormEval(x, mean, variance, affine.gamma, affine.beta, this.eps);
+    });
+    if (r.record) return { out: f.out, tape: new BnTape(false, f.xhat, f.scale, affine) };
+    if (f.xhat !== f.out) f.xhat.dispose();
+    f.scale.dispose();
+    affine.dispose();
+    return { out: f.out };
+  }
+
+  backward(tape: NormTape, g: tf.Tensor2D, sink: GradientSink | null, prefix: string, scale: number): tf.Tensor2D {
+    const t = tape as BnTape;
+    const r = tf.tidy(() => (t.train ? batchNormTrainBackward(g, t.xhat, t.scale) : batchNormEvalBackward(g, t.xhat, t.scale)));
+    if (sink && this.affine) t.affine.distribute(r.dGamma, r.dBeta, sink, prefix, scale);
+    r.dGamma.dispose();
+    r.dBeta.dispose();
+    return r.dx;
+  }
+
+  apply(x: tf.Tensor2D, t: number, mode: FieldMode, index = 0): tf.Tensor2D {
+    return this.forward(x, { t, index, mode, updateStats: false, record: false }).out;
+  }
+
+  commitStaged(): void {
+    const staged = this.staged;
+    this.staged = [];
+    for (const s of staged) {
+      const mean = s.mean.dataSync() as Float32Array;
+      const biased = s.variance.dataSync() as Float32Array;
+      const unbiased = new Float32Array(biased.length);
+      const c = s.n / (s.n - 1); // PyTorch keeps the unbiased variance in its running statistics
+      for (let i = 0; i < biased.length; i++) unbiased[i] = biased[i] * c;
+      this.update(s.t, s.index, mean, unbiased);
+      s.mean.dispose();
+      s.variance.dispose();
+    }
+  }
+
+  discardStaged(): void {
+    for (const s of this.staged) {
+      s.mean.dispose();
+      s.variance.dispose();
+    }
+    this.staged = [];
+  }
+
+  /** Number of staged (not yet committed) updates; for tests and diagnostics. */
+  stagedCount(): number {
+    return this.staged.length;
+  }
+
+  dispose(): void {
+    this.discardStaged();
+    this.disposeParameters();
+  }
+}
+
+/** γ and β as plain [F] vectors (minibatch, popti, pop). */
+export class VectorAffine {
+  readonly weight: tf.Variable<tf.Rank.R1> | null;
+  readonly bias: tf.Variable<tf.Rank.R1> | null;
+  constructor(features: number, affine: boolean, prefix = '') {
+    this.weight = affine ? tf.variable(tf.ones([features]) as tf.Tensor1D, true, prefix ? `${prefix}weight` : undefined) : null;
+    this.bias = affine ? tf.variable(tf.zeros([features]) as tf.Tensor1D, true, prefix ? `${prefix}bias` : undefined) : null;
+  }
+  parameters(): Record<string, tf.Variable> {
+    return this.weight && this.bias ? { weight: this.weight, bias: this.bias } : {};
+  }
+  at(): Affine {
+    return {
+      gamma: this.weight,
+      beta: this.bias,
+      owned: false,
+      distribute(dGamma, dBeta, sink, prefix, scale) {
+        sink.add(`${prefix}weight`, dGamma, scale);
+        sink.add(`${prefix}bias`, dBeta, scale);
+      },
+      dispose() {},
+    };
+  }
+  dispose(): void {
+    this.weight?.dispose();
+    this.bias?.dispose();
+  }
+}
+
+/** running ← (1 − m) running + m batch, in float64 then stored as float32 (PyTorch's update). */
+export function momentumUpdate(running: Float32Array, offset: number, batch: Float32Array, m: number): void {
+  for (let i = 0; i < batch.length; i++) running[offset + i] = (1 - m) * running[offset + i] + m * batch[i];
+}
+
+export function checkStateArray(name: string, got: StateArray | undefined, shape: readonly number[]): StateArray {
+  if (got === undefined) throw new InvalidArgumentError(`normalisation state is missing '${name}'`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (got.data.length !== n || got.shape.length !== shape.length || got.shape.some((s, i) => s !== shape[i])) {
+    throw new InvalidArgumentError(`normalisation state '${name}' has shape [${got.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  }
+  return got;
+}

@@ -1,0 +1,263 @@
+/**
+ * The one stepping routine: runs any Butcher tableau from t0 to t1 over a state made of one or
+ * more [B, D] tensors (the forward solve has one part; the adjoint has two), the whole batch
+ * with one step size. Adaptive tableaux estimate the error (weighted RMS over the batch and the
+ * parts that count), choose the first step (Hairer) and control h (PI). States at requested
+ * times come from cubic Hermite interpolation inside steps. Differentiation strategies plug in
+ * through `RkSystem`; this file knows nothing about gradients or normalisation.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ButcherTableau } from './tableau.js';
+import { isAdaptive } from './tableau.js';
+import type { ResolvedOptions } from './options.js';
+import { hermiteWeights } from './hermite.js';
+import { initialStep, newController, nextStepFactor } from './step-size.js';
+import { SolverError } from './errors.js';
+
+export type State = tf.Tensor2D[];
+
+/** Why the solver evaluates: a stage of the current step, the end point for interpolation, or a probe. */
+export type StageTag =
+  | { readonly kind: 'stage'; readonly stage: number }
+  | { readonly kind: 'end' }
+  | { readonly kind: 'probe' };
+
+export interface RkSystem {
+  /** Derivative of every part at (t, state); the returned tensors belong to the integrator. */
+  derivative(t: number, state: State, tag: StageTag, index: number): State;
+  /** The first stage of a step (f at the current, accepted point) has been evaluated. */
+  firstStageDone?(): void;
+  /** A step attempt finished. `carried` is true when its first stage was reused from the last step. */
+  stepEnd?(accepted: boolean, h: number): void;
+}
+
+/** Where an output time fell: at the start, exactly at the end of accepted step n, or inside it. */
+export type OutputPlace =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'end'; readonly step: number }
+  | { readonly kind: 'inside'; readonly step: number; readonly theta: number; readonly h: number };
+
+export interface IntegrateResult {
+  /** States at the output times (each a State), owned by the caller. */
+  readonly outputs: State[];
+  readonly places: OutputPlace[];
+  readonly nfe: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  /** Step sizes of the accepted steps, in order. */
+  readonly steps: number[];
+}
+
+export interface IntegrateParams {
+  readonly t0: number;
+  readonly t1: number;
+  /** Output times in (t0, t1], in the direction of integration (t0 itself may be listed first). */
+  readonly outputTimes: readonly number[];
+  /** How many leading parts enter the error norm (default: all). */
+  readonly errorParts?: number;
+  readonly options: ResolvedOptions;
+  /** Added to the NFE counter for evaluation indices (several intervals share one counter). */
+  readonly nfeOffset?: number;
+}
+
+function combine(base: State, h: number, weights: readonly number[], ks: readonly State[]): State {
+  return tf.tidy(() =>
+    base.map((b, p) => {
+      const terms: tf.Tensor2D[] = [b];
+      for (let j = 0; j < weights.length; j++) {
+        if (weights[j] !== 0) terms.push(tf.mul(ks[j][p], h * weights[j]));
+      }
+      return terms.length === 1 ? b.clone() : (tf.addN(terms) as tf.Tensor2D);
+    }),
+  );
+}
+
+function disposeState(s: State | null | undefined): void {
+  if (s) for (const x of s) x.dispose();
+}
+
+/** Weighted RMS norm of `v` with scale atol + rtol·max(|a|, |b|) over the first `parts` parts. */
+function weightedRms(v: State, a: State, b: State, parts: number, rtol: number, atol: number): number {
+  const sq = tf.tidy(() => {
+    const sums: tf.Scalar[] = [];
+    let n = 0;
+    for (let p = 0; p < parts; p++) {
+      const scale = tf.add(tf.mul(tf.maximum(tf.abs(a[p]), tf.abs(b[p])), rtol), atol);
+      sums.push(tf.sum(tf.square(tf.div(v[p], scale))));
+      n += v[p].size;
+    }
+    return tf.div(tf.addN(sums), n);
+  });
+  const value = sq.dataSync()[0];
+  sq.dispose();
+  return Math.sqrt(value);
+}
+
+export function integrate(system: RkSystem, y0: State, params: IntegrateParams): IntegrateResult {
+  const { t0, t1, options } = params;
+  const tab: ButcherTableau = options.tableau;
+  const s = tab.c.length;
+  const dir = Math.sign(t1 - t0);
+  const span = t1 - t0;
+  const adaptive = isAdaptive(tab) && options.step === undefined && options.steps === undefined;
+  const errorParts = params.errorParts ?? y0.length;
+  const minStep = options.minStep ?? 1e-10 * Math.abs(span);
+  const ctrl = newController();
+  const ctrlParams = {
+    k: Math.min(tab.order, tab.embeddedOrder ?? tab.order) + 1,
+    safety: options.safety,
+    minFactor: options.minFactor,
+    maxFactor: options.maxFactor,
+  };
+  const offset = params.nfeOffset ?? 0;
+
+  const outputs: State[] = [];
+  const places: OutputPlace[] = [];
+  const stepSizes: number[] = [];
+  let nfe = 0;
+  let accepted = 0;
+  let rejected = 0;
+  const evalAt = (t: number, st: State, tag: StageTag): State => {
+    const r = system.derivative(t, st, tag, offset + nfe);
+    nfe++;
+    return r;
+  };
+
+  let outIdx = 0;
+  const outTimes = params.outputTimes;
+  const tol = 1e-12 * Math.max(1, Math.abs(t0), Math.abs(t1));
+  while (outIdx < outTimes.length && Math.abs(outTimes[outIdx] - t0) <= tol) {
+    outputs.push(y0.map((x) => x.clone()));
+    places.push({ kind: 'start' });
+    outIdx++;
+  }
+
+  let t = t0;
+  let y: State = y0; // y0 belongs to the caller: never disposed here
+  let k1: State | null = null;
+
+  const fail = (reason: 'step-underflow' | 'max-steps', h: number, hint: string): never => {
+    let partial;
+    if (options.returnPartial && outputs.length > 0 && outputs[0].length === 1) {
+      const ys = tf.stack(outputs.map((o) => o[0])) as tf.Tensor3D;
+      partial = { ts: outTimes.slice(0, outputs.length), ys };
+    }
+    for (const o of outputs) disposeState(o);
+    if (y !== y0) disposeState(y);
+    disposeState(k1);
+    throw new SolverError(reason, { t, h, nfe }, hint, partial);
+  };
+
+  let h: number;
+  let fixedCount = 0;
+  if (!adaptive) {
+    const n = options.steps ?? (options.step !== undefined ? Math.max(1, Math.ceil(Math.abs(span) / options.step - 1e-9)) : 1);
+    fixedCount = n;
+    h = span / n;
+  } else if (options.firstStep !== undefined) {
+    h = dir * Math.min(options.firstStep, Math.abs(span));
+  } else {
+    k1 = evalAt(t, y, { kind: 'stage', stage: 0 });
+    system.firstStageDone?.();
+    const f0 = k1;
+    const norm = (v: State): number => weightedRms(v, y, y, errorParts, options.rtol, options.atol);
+    const d0 = norm(y);
+    const d1 = norm(f0);
+    h =
+      dir *
+      initialStep(d0, d1, tab.order, span, (h0) => {
+        const y1 = combine(y, dir * h0, [1], [f0]);
+        const f1 = evalAt(t + dir * h0, y1, { kind: 'probe' });
+        const diff = tf.tidy(() => f1.map((x, p) => tf.sub(x, f0[p]) as tf.Tensor2D));
+        const d2 = norm(diff) / h0;
+        disposeState(y1);
+        disposeState(f1);
+        disposeState(diff);
+        return d2;
+      });
+  }
+
+  let attempts = 0;
+  while (dir * (t1 - t) > tol) {
+    if (attempts >= options.maxSteps) {
+      fail('max-steps', h, `raise maxSteps (now ${options.maxSteps}) or loosen rtol/atol (now ${options.rtol}/${options.atol})`);
+    }
+    attempts++;
+    let last = false;
+    if (!adaptive) {
+      last = accepted + 1 === fixedCount;
+    } else if (dir * (t + h - t1) >= -tol * 10) {
+      h = t1 - t;
+      last = true;
+    }
+    if (Math.abs(h) < minStep) {
+      fail('step-underflow', h, `the problem may be stiff or blow up here; loosen rtol/atol (now ${options.rtol}/${options.atol}) or lower minStep (now ${minStep.toExponential(2)})`);
+    }
+    if (k1 === null) {
+      k1 = evalAt(t, y, { kind: 'stage', stage: 0 });
+      system.firstStageDone?.();
+    }
+    const ks: State[] = [k1];
+    let lastInput: State | null = null;
+    for (let i = 1; i < s; i++) {
+      const yi = combine(y, h, tab.a[i], ks);
+      ks.push(evalAt(t + tab.c[i] * h, yi, { kind: 'stage', stage: i }));
+      if (tab.fsal && i === s - 1) lastInput = yi;
+      else disposeState(yi);
+    }
+    const y1 = lastInput ?? combine(y, h, tab.b, ks);
+    let err = 0;
+    if (adaptive) {
+      const e = tf.tidy(() => ks[0].map((_, p) => {
+        const terms: tf.Tensor2D[] = [];
+        tab.errorWeights!.forEach((w, j) => {
+          if (w !== 0) terms.push(tf.mul(ks[j][p], h * w));
+        });
+        return tf.addN(terms) as tf.Tensor2D;
+      }));
+      err = weightedRms(e, y, y1, errorParts, options.rtol, options.atol);
+      disposeState(e);
+    }
+    const ok = !adaptive || err <= 1;
+    const tNew = !adaptive ? (last ? t1 : t0 + (accepted + 1) * h) : last ? t1 : t + h;
+    if (ok) {
+      // Outputs inside (t, tNew]: exactly at the end, or by Hermite interpolation.
+      let fEnd: State | null = tab.fsal ? ks[s - 1] : null;
+      while (outIdx < outTimes.length && dir * (outTimes[outIdx] - tNew) <= tol) {
+        const tau = outTimes[outIdx];
+        if (Math.abs(tau - tNew) <= tol) {
+          outputs.push(y1.map((x) => x.clone()));
+          places.push({ kind: 'end', step: accepted });
+        } else {
+          if (fEnd === null) fEnd = evalAt(tNew, y1, { kind: 'end' });
+          const theta = (tau - t) / (tNew - t);
+          const w = hermiteWeights(theta, tNew - t);
+          const f1 = fEnd;
+          const k0 = ks[0];
+          outputs.push(
+            tf.tidy(() => y.map((yp, p) => tf.addN([tf.mul(yp, w.y0), tf.mul(y1[p], w.y1), tf.mul(k0[p], w.f0), tf.mul(f1[p], w.f1)]) as tf.Tensor2D)),
+          );
+          places.push({ kind: 'inside', step: accepted, theta, h: tNew - t });
+        }
+        outIdx++;
+      }
+      system.stepEnd?.(true, tNew - t);
+      stepSizes.push(tNew - t);
+      accepted++;
+      for (let i = 0; i < s; i++) if (!(tab.fsal && i === s - 1)) disposeState(ks[i]);
+      if (y !== y0) disposeState(y);
+      y = y1;
+      t = tNew;
+      k1 = tab.fsal ? ks[s - 1] : fEnd;
+    } else {
+      system.stepEnd?.(false, h);
+      rejected++;
+      for (let i = 1; i < s; i++) disposeState(ks[i]);
+      disposeState(y1);
+    }
+    if (adaptive) h *= nextStepFactor(err, ok, ctrl, ctrlParams);
+  }
+  disposeState(k1);
+  if (y !== y0) disposeState(y);
+  return { outputs, places, nfe, accepted, rejected, steps: stepSizes };
+}

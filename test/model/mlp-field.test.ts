@@ -1,0 +1,80 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/backend.js';
+import { MlpField } from '../../src/model/mlp-field.js';
+import { resolveConfig } from '../../src/model/config.js';
+import { GradientSink } from '../../src/ode/field.js';
+import { gridWeights } from '../../src/nn/tabn-grid.js';
+import type { ActivationName } from '../../src/nn/activation.js';
+import type { NormKind } from '../../src/nn/normalization.js';
+
+await initBackend();
+
+let counter = 0;
+
+/**
+ * The independent reference: central differences of cᵀ f(t, y; θ) along a random direction v,
+ * one direction per parameter tensor and one for y: (cᵀf(θ + εv) − cᵀf(θ − εv)) / 2ε ≈ Σ ∇·v.
+ * float32 with ε = 5e-3 (a whole-tensor direction moves the first layer by ε·Σ|x|, so ε = 1e-2
+ * already shows ~1% truncation error on it): truncation ~3e-3, round-off ~1e-4 relative.
+ */
+function directional(field: MlpField, y: tf.Tensor2D, cot: tf.Tensor2D, t: number, target: tf.Variable | 'y', v: tf.Tensor): number {
+  const eps = 5e-3;
+  const at = (s: number): number => {
+    let yy = y;
+    let saved: tf.Tensor | null = null;
+    if (target === 'y') yy = tf.add(y, tf.mul(v, s)) as tf.Tensor2D;
+    else {
+      saved = target.clone();
+      target.assign(tf.add(saved, tf.mul(v, s)));
+    }
+    const out = field.evaluate(yy, { t, index: 0, mode: 'train', updateStats: false, record: false });
+    const r = tf.sum(tf.mul(out.dy, cot)).dataSync()[0];
+    out.dy.dispose();
+    if (saved && target !== 'y') {
+      target.assign(saved);
+      saved.dispose();
+    }
+    return r;
+  };
+  return (at(eps) - at(-eps)) / (2 * eps);
+}
+
+const CASES: [NormKind, ActivationName, boolean][] = [
+  ['none', 'tanh', false],
+  ['none', 'softplus', true],
+  ['tabn', 'tanh', true],
+  ['tabn', 'silu', false],
+  ['minibatch', 'tanh', false],
+  ['popti', 'softplus', false],
+  ['pop', 'silu', false],
+];
+
+describe('the hand-written vector–Jacobian product matches central differences of the field', () => {
+  for (const [norm, activation, timeInput] of CASES) {
+    test(`norm ${norm}, ${activation}${timeInput ? ', time input' : ''}: VJP matches directional central differences in training mode`, () => {
+      const field = new MlpField(resolveConfig({ dim: 3, depth: 2, width: 6, norm, activation, timeInput, timeSpan: [0, 2], gridIntervals: 10, seed: 4 }), `vjp${counter++}/`);
+      // Non-trivial γ, β so that their gradients matter.
+      for (const [name, v] of Object.entries(field.parameters())) if (name.includes('.norm.')) v.assign(tf.add(v, tf.randomUniform(v.shape, -0.5, 0.5, 'float32', 7)));
+      const y = tf.randomNormal([16, 3], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const cot = tf.randomNormal([16, 3], 0, 1, 'float32', 5) as tf.Tensor2D;
+      const t = 0.73;
+      const out = field.evaluate(y, { t, index: 0, mode: 'train', updateStats: false, record: true });
+      const sink = new GradientSink();
+      const gy = field.vjp(out.tape!, cot, sink, 1);
+      const check = (grad: tf.Tensor, target: tf.Variable | 'y', what: string, seed: number) => {
+        const v = tf.randomUniform(grad.shape, -1, 1, 'float32', seed);
+        const want = directional(field, y, cot, t, target, v);
+        const got = tf.sum(tf.mul(grad, v)).dataSync()[0];
+        assert.ok(Math.abs(got - want) <= 2e-3 + 1e-2 * Math.abs(want), `${what}: VJP gives ${got}, central differences ${want}`);
+      };
+      check(gy, 'y', 'dL/dy', 11);
+      let seed = 12;
+      for (const [name, v] of Object.entries(field.parameters())) check(sink.get(name) ?? tf.zerosLike(v), v, name, seed++);
+      out.tape!.dispose();
+      sink.dispose();
+      field.dispose();
+    });
+  }
+});
