@@ -1,0 +1,78 @@
+/**
+ * `npm run bench -- --only viewer [--seconds S] [--bodies N] [--samples K] [--max-segments M] [--width W --height H]`:
+ * the viewer's in-page frame-rate benchmark (viewer/src/bench.ts: N bodies with K-sample trails,
+ * defaults 20 and 5,000) in headless Debian Chromium with software rendering, driven by
+ * playwright-core. Prints frames per second and the GL implementation that drew them.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { startServer } from '../src/server/start.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** What the page's `physodeBench()` returns (viewer/src/bench.ts). */
+interface BenchResult {
+  readonly fps: number;
+  readonly frames: number;
+  readonly seconds: number;
+  readonly bodies: number;
+  readonly trailSamples: number;
+  readonly segmentsPerFrame: number;
+  readonly drawnSegmentsPerFrame: number;
+  readonly medianFrameMs: number;
+  readonly p95FrameMs: number;
+  readonly canvas: { readonly width: number; readonly height: number };
+  readonly glRenderer: string;
+}
+type BenchPage = { physodeBench?: (o: { bodies: number; samples: number; seconds: number; maxSegments?: number }) => Promise<BenchResult> };
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export async function run(args: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...args],
+    strict: true,
+    options: {
+      seconds: { type: 'string', default: '5' },
+      'max-segments': { type: 'string' },
+      bodies: { type: 'string', default: '20' },
+      samples: { type: 'string', default: '5000' },
+      width: { type: 'string', default: '1280' },
+      height: { type: 'string', default: '720' },
+    },
+  });
+  if (!existsSync(CHROMIUM)) {
+    console.log(`viewer: skipped, ${CHROMIUM} not found (apt-get install chromium)`);
+    return;
+  }
+  const root = await mkdtemp(join(tmpdir(), 'physode-bench-viewer-'));
+  const server = await startServer({ port: 0, datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs') });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  try {
+    const context = await browser.newContext({ viewport: { width: Number(values.width), height: Number(values.height) } });
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => typeof (globalThis as BenchPage).physodeBench === 'function');
+    const opts = {
+      bodies: Number(values.bodies),
+      samples: Number(values.samples),
+      seconds: Number(values.seconds),
+      ...(values['max-segments'] ? { maxSegments: Number(values['max-segments']) } : {}),
+    };
+    const result = await page.evaluate((o) => (globalThis as BenchPage).physodeBench!(o), opts);
+    console.log(
+      `viewer: ${result.fps.toFixed(1)} fps (${result.frames} frames in ${result.seconds.toFixed(2)} s; median ${result.medianFrameMs.toFixed(1)} ms, p95 ${result.p95FrameMs.toFixed(1)} ms per frame)`,
+    );
+    console.log(
+      `  ${result.bodies} bodies x ${result.trailSamples}-sample trails (${result.segmentsPerFrame} segments, ${result.drawnSegmentsPerFrame} drawn per frame after level of detail), canvas ${result.canvas.width}x${result.canvas.height}, GL: ${result.glRenderer}`,
+    );
+    console.log('  headless Chromium (--disable-gpu: software rendering); requestAnimationFrame is capped at the display rate (60 Hz), so 60 fps is the ceiling');
+  } finally {
+    await browser.close();
+    await server.close();
+    await rm(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The viewer's HTTP server as an express app: a small JSON API over the datasets and runs folders,
+ * and the built viewer (viewer/dist/) as static files. `createApp` only builds the app; see
+ * start.ts for listening. The API is documented in README.md beside this file.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { version } from '../util/version.js';
+import { PhysodeError } from '../util/errors.js';
+import { listDatasets, listRuns, findDataset, findRun, lastMetrics, runSummaryFile, datasetOfRun, type DatasetEntry, type RunEntry } from './catalog.js';
+import { HttpError, badRequest, notFound } from './http-error.js';
+import { rawPathIsSuspicious } from './safe-name.js';
+import { downsampleQuery, parseOr400, rolloutQuery, trajectoryIndex } from './schemas.js';
+import { loadFull, openListed, trajectoryPayload, checkIndex, type FullTrajectory, type OpenedDataset } from './trajectory.js';
+import { computeRollout, rolloutPayload, RolloutCache } from './rollout.js';
+import { ModelError, RolloutTimeoutError, type Predictor } from './predictor.js';
+import { ensureViewerBuilt } from './viewer-build.js';
+
+export interface AppOptions {
+  /** Folder whose subfolders are datasets (each with manifest.json). */
+  readonly datasetsDir: string;
+  /** Folder whose subfolders are training runs (each with config.json). */
+  readonly runsDir: string;
+  /** The model call behind rollouts (default: a worker thread running src/train/predict.ts). */
+  readonly predictor: Predictor;
+  /** Serve the viewer page (built on demand); false for an API-only app. Default true. */
+  readonly serveViewer?: boolean;
+  /** Where unexpected (500) errors are reported; default console.error. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** Security headers; the CSP allows only this origin, plus blob:/data: images for the PNG screenshot. */
+function securityHeaders() {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        // uPlot sizes its elements with inline style attributes.
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:', 'blob:'],
+        'connect-src': ["'self'"],
+        'worker-src': ["'self'", 'blob:'],
+        // Served over plain http on loopback: do not ask the browser to upgrade to https.
+        'upgrade-insecure-requests': null,
+      },
+    },
+    strictTransportSecurity: false,
+  });
+}
+
+function datasetSummary(d: DatasetEntry) {
+  const m = d.manifest;
+  const splits: Record<string, number> = {};
+  for (const s of m.shards) splits[s.split] = (splits[s.split] ?? 0) + s.count;
+  return {
+    name: d.name,
+    system: m.system.name,
+    options: m.system.options,
+    conservative: m.system.conservative,
+    dim: m.state.dim,
+    stateLabels: m.state.labels,
+    paramLabels: m.system.paramLabels,
+    count: m.generator.count,
+    splits,
+    times: m.times,
+    maxRelEnergyError: m.stats?.maxRelEnergyError ?? null,
+  };
+}
+
+/**
+ * A short, flat view of a run's config.json: its scalar fields as dotted keys (`config.model.norm`,
+ * `dataset.system`...), nested up to three levels; arrays (statistics, labels) left out.
+ */
+function configSummary(config: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  const walk = (obj: Record<string, unknown>, prefix: string, depth: number): void => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[prefix + k] = v;
+      else if (depth < 3 && typeof v === 'object' && v !== null && !Array.isArray(v)) walk(v as Record<string, unknown>, `${prefix}${k}.`, depth + 1);
+    }
+  };
+  walk(config, '', 1);
+  return out;
+}
+
+async function runSummary(run: RunEntry, datasets: readonly DatasetEntry[]) {
+  return {
+    id: run.id,
+    dataset: datasetOfRun(run, datasets)?.name ?? null,
+    modified: new Date(run.mtimeMs).toISOString(),
+    config: configSummary(run.config),
+    metrics: (await lastMetrics(run)) ?? null,
+    summary: (await runSummaryFile(run)) ?? null,
+  };
+}
+
+/** Builds the express app; it holds an in-memory rollout cache and touches nothing outside the two folders. */
+export function createApp(opts: AppOptions): express.Express {
+  const app = express();
+  const cache = new RolloutCache();
+  const trajectories = new Map<string, Promise<FullTrajectory>>();
+  const onError = opts.onError ?? ((err: unknown) => console.error('physode view:', err));
+
+  const trajectory = (ds: OpenedDataset, index: number): Promise<FullTrajectory> => {
+    checkIndex(ds.entry, index);
+    const key = `${ds.entry.dir}@${ds.entry.mtimeMs}#${index}`;
+    let p = trajectories.get(key);
+    if (!p) {
+      p = loadFull(ds, index);
+      p.catch(() => trajectories.delete(key));
+      trajectories.set(key, p);
+      while (trajectories.size > 64) trajectories.delete(trajectories.keys().next().value as string);
+    }
+    return p;
+  };
+
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(securityHeaders());
+
+  // Refuse traversal shapes in the raw path, in any encoding, before anything decodes them.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const rawPath = req.originalUrl.split('?')[0];
+    if (rawPathIsSuspicious(rawPath)) return next(badRequest(`refused path ${JSON.stringify(rawPath.slice(0, 120))}: it contains '..', an encoded '.', '/' or '\\', or a backslash`));
+    next();
+  });
+
+  const api = express.Router();
+
+  api.get('/health', (_req, res) => {
+    res.json({ ok: true, version });
+  });
+
+  api.get('/datasets', async (_req, res) => {
+    const all = await listDatasets(opts.datasetsDir);
+    res.json({ datasets: all.map(datasetSummary) });
+  });
+
+  api.get('/datasets/:name', async (req, res) => {
+    const entry = await findDataset(opts.datasetsDir, req.params.name as string);
+    res.json({ ...datasetSummary(entry), manifest: entry.manifest });
+  });
+
+  api.get('/datasets/:name/trajectories/:index', async (req, res) => {
+    const entry = await findDataset(opts.datasetsDir, req.params.name as string);
+    const index = parseOr400(trajectoryIndex, req.params.index, 'trajectory index');
+    const down = parseOr400(downsampleQuery, req.query, 'query');
+    checkIndex(entry, index);
+    const ds = await openListed(entry);
+    res.json(trajectoryPayload(ds, await trajectory(ds, index), down));
+  });
+
+  api.get('/runs', async (_req, res) => {
+    const [runs, datasets] = await Promise.all([listRuns(opts.runsDir), listDatasets(opts.datasetsDir)]);
+    res.json({ runs: await Promise.all(runs.map((r) => runSummary(r, datasets))) });
+  });
+
+  api.get('/runs/:id', async (req, res) => {
+    const run = await findRun(opts.runsDir, req.params.id as string);
+    const datasets = await listDatasets(opts.datasetsDir);
+    res.json({ ...(await runSummary(run, datasets)), fullConfig: run.config });
+  });
+
+  api.get('/runs/:id/rollout', async (req, res) => {
+    const run = await findRun(opts.runsDir, req.params.id as string);
+    const q = parseOr400(rolloutQuery, req.query, 'query');
+    let entry: DatasetEntry;
+    if (q.dataset !== undefined) entry = await findDataset(opts.datasetsDir, q.dataset);
+    else {
+      const own = datasetOfRun(run, await listDatasets(opts.datasetsDir));
+      if (!own) throw badRequest(`run '${run.id}' was trained on a dataset that is not in the listing; pass ?dataset=NAME`);
+      entry = own;
+    }
+    checkIndex(entry, q.index);
+    const samples = entry.manifest.times.count;
+    if (q.horizon !== undefined && q.horizon > samples) {
+      throw badRequest(`query parameter 'horizon': ${q.horizon} exceeds the ${samples} samples of the trajectories of '${entry.name}'`);
+    }
+    const ds = await openListed(entry);
+    const traj = await trajectory(ds, q.index);
+    const horizon = Math.min(q.horizon ?? traj.t.length, traj.t.length);
+    const key = `${run.id}@${run.mtimeMs}|${entry.name}@${entry.mtimeMs}|${q.index}|${horizon}`;
+    const { rollout, cached } = await cache.get(key, () => computeRollout(opts.predictor, run, ds, traj, horizon));
+    res.json(rolloutPayload(ds, rollout, { every: q.every, max: q.max }, cached));
+  });
+
+  api.use((req, _res, next) => next(notFound(`no API route ${req.method} ${req.path}; see src/server/README.md`)));
+  app.use('/api', api);
+
+  if (opts.serveViewer ?? true) {
+    let serve: { dist: string; handler: express.RequestHandler } | undefined;
+    app.use(async (req, res, next) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+      try {
+        const dist = await ensureViewerBuilt();
+        if (serve?.dist !== dist) serve = { dist, handler: express.static(dist, { index: 'index.html', fallthrough: true }) };
+        serve.handler(req, res, next);
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
+
+  app.use((req, _res, next) => next(notFound(`not found: ${req.method} ${req.path}`)));
+
+  // Errors: HttpError keeps its status; a model error is 422; anything else is a 500 with a short message.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) return void res.status(err.status).json({ error: err.message });
+    if (err instanceof ModelError) return void res.status(422).json({ error: err.message, hint: err.hint });
+    if (err instanceof RolloutTimeoutError) return void res.status(504).json({ error: err.message, hint: err.hint });
+    const status = (err as { status?: unknown })?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return void res.status(status).json({ error: (err as Error).message });
+    }
+    onError(err);
+    const message = err instanceof PhysodeError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : 'internal error (see the server log)';
+    res.status(500).json({ error: message });
+  });
+
+  return app;
+}

@@ -1,0 +1,160 @@
+/**
+ * End to end in a real browser: Debian's Chromium (headless, software GL) driven by
+ * playwright-core opens the viewer served by the real app (rollouts by tiny TA-BN runs trained
+ * here, through the worker thread), chooses a dataset and a run, plays,
+ * and checks that the 3D view moves, the plots hold data, keyboard stepping and the URL state
+ * work, and the PNG button saves the canvas. Screenshots go to test-output/ for a human to look at.
+ * Skipped, saying so, when /usr/bin/chromium is absent (CI installs it with apt in .ci/run).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createApp } from '../../src/server/app.js';
+import { workerPredictor } from '../../src/server/predictor.js';
+import { trainTinyRun, writeFixtureDataset, type FixtureDataset } from '../server/fixtures.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const OUT = join(process.cwd(), 'test-output');
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser test`;
+if (skip) console.log(`# e2e viewer test SKIPPED: ${skip}`);
+
+let root: string;
+let server: Server;
+let url: string;
+let browser: Browser;
+const fixtures: FixtureDataset[] = [];
+const worker = workerPredictor();
+
+before(async () => {
+  if (skip) return;
+  root = await mkdtemp(join(tmpdir(), 'physode-e2e-'));
+  fixtures.push(await writeFixtureDataset(join(root, 'datasets', 'pendulum-small'), { system: 'pendulum', perSplit: [2, 1, 1], samples: 201, tEnd: 10 }));
+  fixtures.push(await writeFixtureDataset(join(root, 'datasets', 'figure-eight'), { system: 'nbody', options: { preset: 'figure-eight' }, perSplit: [1, 1, 1], samples: 201, tEnd: 6.32591398 }));
+  // Real (tiny, barely trained) TA-BN runs: the page's rollouts go through the worker and tfjs.
+  await trainTinyRun(fixtures[0], join(root, 'runs', 'pendulum-tabn'));
+  await trainTinyRun(fixtures[1], join(root, 'runs', 'figure-eight-tabn'));
+  const app = createApp({ datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs'), predictor: worker.predict });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  await mkdir(OUT, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+});
+
+after(async () => {
+  if (skip) return;
+  await browser?.close();
+  await worker.close();
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+  await rm(root, { recursive: true, force: true });
+});
+
+type PageGlobals = {
+  physode: { state: { time: number; playing: boolean }; frames: () => number; plotCounts: () => { error: number; energy: number } };
+};
+
+async function ready(page: Page): Promise<void> {
+  // data-ready: '0' while loading (also in the served HTML), '1' when shown, 'error' on failure.
+  await page.waitForFunction(() => ['1', 'error'].includes((globalThis as unknown as { document: { body: { dataset: { ready?: string } } } }).document.body.dataset.ready ?? ''), undefined, { timeout: 30_000 });
+  const state = await page.evaluate(() => (globalThis as unknown as { document: { body: { dataset: { ready?: string } } } }).document.body.dataset.ready);
+  assert.equal(state, '1', `page did not load: ${await page.textContent('#status')}`);
+}
+
+async function stageShot(page: Page, path?: string): Promise<Buffer> {
+  return page.locator('#stage').screenshot({ path });
+}
+
+test('the viewer plays a dataset and a run in Chromium', { skip, timeout: 120_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+
+  await page.goto(url);
+  await page.waitForSelector('#dataset option', { state: 'attached' });
+  await page.selectOption('#dataset', 'pendulum-small');
+  await ready(page);
+  await page.selectOption('#run', 'pendulum-tabn');
+  await ready(page);
+  assert.match((await page.textContent('#status')) ?? '', /rollout of pendulum-tabn/);
+
+  // Plots hold data: error (with a run) and energy (true and predicted).
+  const counts = await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.plotCounts());
+  assert.ok(counts.error > 0, `error points plotted: ${counts.error}`);
+  assert.ok(counts.energy > 201, `energy points plotted (201 true + predicted): ${counts.energy}`);
+
+  // Play: the scene moves between frames.
+  const still = await stageShot(page);
+  await page.click('#play');
+  await page.waitForTimeout(800);
+  const moved = await stageShot(page, join(OUT, 'e2e-viewer-playing.png'));
+  assert.notDeepEqual(moved, still, 'the 3D view changed while playing');
+  const time = await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.state.time);
+  assert.ok(time > 0, `time advanced (t = ${time})`);
+
+  // Keyboard: space pauses, the right arrow steps one sample.
+  await page.locator('#stage').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press(' ');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.state.playing), false);
+  const t0 = await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.state.time);
+  await page.keyboard.press('ArrowRight');
+  const t1 = await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.state.time);
+  assert.ok(t1 > t0 && t1 - t0 <= 0.05 + 1e-9, `one step of at most dt = 0.05 (from ${t0} to ${t1})`);
+
+  // The URL holds the view.
+  await page.waitForTimeout(500);
+  const shared = new URL(page.url());
+  assert.equal(shared.searchParams.get('dataset'), 'pendulum-small');
+  assert.equal(shared.searchParams.get('run'), 'pendulum-tabn');
+  assert.ok(Math.abs(Number(shared.searchParams.get('t')) - t1) < 1e-3);
+
+  // PNG button: a real PNG of the canvas.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#screenshot')]);
+  const png = join(OUT, 'e2e-viewer-canvas.png');
+  await download.saveAs(png);
+  const bytes = await readFile(png);
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(bytes.length > 2000);
+  await page.screenshot({ path: join(OUT, 'e2e-viewer-page.png') });
+
+  // Side by side, coloured by error.
+  await page.selectOption('#view', 'side');
+  await page.check('#color-error');
+  await page.waitForTimeout(300);
+  assert.equal(await page.isVisible('#legend'), true);
+  await page.screenshot({ path: join(OUT, 'e2e-viewer-side.png') });
+
+  // An n-body dataset with its run: one sphere per body.
+  await page.selectOption('#dataset', 'figure-eight');
+  await ready(page);
+  await page.selectOption('#run', 'figure-eight-tabn');
+  await ready(page);
+  await page.selectOption('#view', 'overlay');
+  await page.click('#play');
+  await page.waitForTimeout(1200);
+  await page.screenshot({ path: join(OUT, 'e2e-viewer-nbody.png') });
+
+  // A shared URL restores dataset, trajectory, run and time.
+  const link = `${url}?dataset=pendulum-small&traj=2&run=pendulum-tabn&t=2.5`;
+  await page.goto(link);
+  await ready(page);
+  await page.waitForTimeout(200);
+  assert.equal(await page.inputValue('#dataset'), 'pendulum-small');
+  assert.equal(await page.inputValue('#traj'), '2');
+  assert.equal(await page.inputValue('#run'), 'pendulum-tabn');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.state.time), 2.5);
+
+  assert.deepEqual(problems, []);
+  await context.close();
+});

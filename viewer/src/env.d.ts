@@ -1,0 +1,2 @@
+/** CSS imported for the bundle (esbuild emits it as main.css). */
+declare module '*.css';
