@@ -55,6 +55,15 @@ export interface SystemInstance {
   energy(y: ArrayLike<number>, params: ArrayLike<number>): number;
   /** 3D points for the viewer as flat xyz triples (length 3 * pointCount). */
   positions(y: ArrayLike<number>, params: ArrayLike<number>): Float64Array;
+  /**
+   * Energy scale for relative energy errors, used as max(|E0|, scale) in the denominator when E0 can
+   * be near zero (pendulum: g L, the depth of the potential well). Absent: |E0|.
+   */
+  energyScale?(params: ArrayLike<number>): number;
+  /** Default dataset size and span for `physode generate` (small: `npm start` makes one on first run). */
+  readonly defaults?: { readonly count: number; readonly samples: number; readonly tEnd: number };
+  /** Optional viewer hint: a radius per point of `positions` (n-body: grows with the mass). */
+  pointRadius?(params: ArrayLike<number>): Float64Array;
   /** Optional further invariants by name (n-body: momentum and angular momentum components). */
   invariants?(y: ArrayLike<number>, params: ArrayLike<number>): Record<string, number>;
 }

@@ -16,11 +16,23 @@ export interface ShardEntry {
   readonly split: Split;
   /** Hex SHA-256 of the file's bytes. */
   readonly sha256: string;
+  /** Per-shard figures the manifest's stats combine (so resuming needs no re-read of finished shards). */
+  readonly summary?: ShardSummary;
+}
+
+/** Per-component mean and sum of squared deviations (Welford; combined with Chan et al. 1979). */
+export interface ShardSummary {
+  readonly samples: number;
+  readonly mean: readonly number[];
+  readonly m2: readonly number[];
+  readonly maxRelEnergyError: number;
 }
 
 export interface Manifest {
   readonly format: 'physode-dataset';
   readonly version: 1;
+  /** false while a generation is under way or was interrupted (rerun the command to finish it). */
+  readonly complete?: boolean;
   readonly system: {
     readonly name: string;
     /** Options the system instance was created with (preset, bodies...). */
@@ -57,7 +69,10 @@ export interface Manifest {
     /** Per-component mean and standard deviation over the training split. */
     readonly mean: readonly number[];
     readonly std: readonly number[];
-    /** Largest |E(t) - E(0)| / |E(0)| over all samples (conservative systems). */
+    /**
+     * Largest |E(t) - E(0)| / max(|E(0)|, energy scale) over all samples (see SystemInstance.energyScale);
+     * for non-conservative systems it is the largest relative energy change, not an error.
+     */
     readonly maxRelEnergyError: number;
   };
 }

@@ -1,0 +1,5 @@
+/** Ground-truth generation: the public entry points. */
+export { generateDataset, planShards, type GenerateHooks, type GenerateResult } from './generate.js';
+export { resolveOptions, defaultWorkers, DEFAULT_TOLERANCE, type GenerateOptions, type ResolvedOptions } from './options.js';
+export { solveTrajectory, IntegrationError, DEFAULT_INTERPOLATION_DEGREE, type SolveOptions, type SolveResult } from './solve.js';
+export { computeTrajectories, relativeEnergyError, SEED_DERIVATION, type TrajectoryChunk, type TrajectorySettings } from './trajectories.js';
