@@ -1,0 +1,129 @@
+/**
+ * The DynamicsModel port over the project's NeuralODE (src/model/neural-ode.ts): layouts converted
+ * (training uses [B, T, D], the solver [T, B, D]), variables and gradients keyed by the model's
+ * logical parameter names (stable across processes, unlike tfjs variable names), and the blueprint
+ * mapped to the model's configuration.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { NeuralODE } from '../model/neural-ode.js';
+import type { NeuralOdeConfigInput } from '../model/config.js';
+import type { ActivationName } from '../nn/activation.js';
+import type { MethodName } from '../ode/tableaux/index.js';
+import { tableauFor } from '../ode/tableaux/index.js';
+import { isAdaptive } from '../ode/tableau.js';
+import type { OdeOptions } from '../ode/options.js';
+import type { NamedTensor } from './checkpoint.js';
+import type { DynamicsModel, ModelBlueprint, ModelFactory, Prediction, RunningStats, SolverOverride, StepResult } from './model-port.js';
+import type { TrainableVariable } from './optimizer.js';
+
+/** Solver options for a call: the method's own kind decides between step sizes and tolerances. */
+export function solverOptions(base: { method: string; rtol: number; atol: number; step?: number | null }, o: SolverOverride = {}, fallbackStep?: number): Partial<OdeOptions> {
+  const method = (o.method ?? base.method) as MethodName;
+  const adaptive = isAdaptive(tableauFor(method));
+  if (adaptive) return { method, rtol: o.rtol ?? base.rtol, atol: o.atol ?? base.atol, step: undefined, steps: undefined };
+  // A fixed-step method always gets a step size (see neuralOdeConfig): the override's, the model's,
+  // else the output grid's first interval.
+  const step = o.step ?? base.step ?? fallbackStep;
+  return { method, step: step ?? undefined, steps: undefined };
+}
+
+export function neuralOdeConfig(bp: ModelBlueprint): NeuralOdeConfigInput {
+  const adaptive = isAdaptive(tableauFor(bp.solver.method as MethodName));
+  return {
+    dim: bp.dim,
+    depth: bp.model.depth,
+    width: bp.model.width,
+    activation: bp.model.activation as ActivationName,
+    norm: bp.model.norm,
+    timeSpan: [bp.span[0], bp.span[1]],
+    gridIntervals: bp.model.gridSize,
+    momentum: bp.model.bnMomentum,
+    solver: adaptive
+      ? { method: bp.solver.method as MethodName, rtol: bp.solver.rtol, atol: bp.solver.atol }
+      : // Always an explicit step: src/ode/integrate.ts takes ONE step over the whole span when a
+        // fixed-step method gets neither step nor steps (options.ts documents one per interval).
+        { method: bp.solver.method as MethodName, step: bp.solver.step ?? bp.defaultStep },
+    adjoint: bp.solver.adjoint,
+    seed: bp.seed,
+  };
+}
+
+/** [A, B, D] flat -> [B, A, D] flat. */
+function swapLeading(src: ArrayLike<number>, a: number, b: number, d: number): Float32Array {
+  const out = new Float32Array(a * b * d);
+  for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) for (let k = 0; k < d; k++) out[(j * a + i) * d + k] = src[(i * b + j) * d + k];
+  return out;
+}
+
+export class NeuralOdePort implements DynamicsModel {
+  readonly variables: readonly TrainableVariable[];
+
+  constructor(readonly model: NeuralODE) {
+    this.variables = Object.entries(model.variables()).map(([name, variable]) => ({ name, variable }));
+  }
+
+  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array): StepResult {
+    const dim = y0.length / batch;
+    const W = ts.length;
+    const y0t = tf.tensor2d(y0, [batch, dim]);
+    const tgt = tf.tensor3d(swapLeading(target, batch, W, dim), [W, batch, dim]);
+    try {
+      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt);
+      const grads = new Map<string, tf.Tensor>();
+      for (const v of this.variables) {
+        const g = r.grads[v.variable.name];
+        if (g) grads.set(v.name, g);
+      }
+      // Anything not matched to a variable is released here.
+      for (const g of Object.values(r.grads)) if (![...grads.values()].includes(g)) g.dispose();
+      return { loss: r.loss, grads, nfe: r.stats.nfe };
+    } finally {
+      y0t.dispose();
+      tgt.dispose();
+    }
+  }
+
+  async predict(y0: Float32Array, batch: number, ts: Float64Array, solver?: SolverOverride): Promise<Prediction> {
+    const dim = y0.length / batch;
+    const y0t = tf.tensor2d(y0, [batch, dim]);
+    try {
+      const cfg = this.model.config.solver;
+      const opts = solver ? solverOptions({ method: cfg.method, rtol: cfg.rtol ?? 1e-5, atol: cfg.atol ?? 1e-6, step: cfg.step }, solver, ts.length > 1 ? ts[1] - ts[0] : undefined) : {};
+      const sol = this.model.predict(y0t, Array.from(ts), opts);
+      const data = await sol.ys.data();
+      sol.ys.dispose();
+      return { states: swapLeading(data, ts.length, batch, dim), nfe: sol.stats.nfe };
+    } finally {
+      y0t.dispose();
+    }
+  }
+
+  getState(): NamedTensor[] {
+    return Object.entries(this.model.getState()).map(([name, s]) => ({ name, dtype: 'float32' as const, shape: [...s.shape], data: s.data }));
+  }
+
+  setState(tensors: readonly NamedTensor[]): void {
+    const state: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
+    for (const t of tensors) state[t.name] = { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+    this.model.setState(state);
+  }
+
+  save(dir: string): Promise<void> {
+    return this.model.save(dir);
+  }
+
+  runningStats(): RunningStats | null {
+    const s = this.model.tabnStatistics()[0];
+    if (!s) return null;
+    return { layer: s.layer, t: s.times, mean: s.mean, variance: s.variance, features: s.features, count: s.count, coverage: s.coverage };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export const neuralOdeFactory: ModelFactory = {
+  create: async (bp) => new NeuralOdePort(new NeuralODE(neuralOdeConfig(bp))),
+  load: async (dir) => new NeuralOdePort(await NeuralODE.load(dir)),
+};

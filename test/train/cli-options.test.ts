@@ -1,0 +1,78 @@
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromOptions } from '../../src/cli/commands/train.js';
+import { command as evalCommand } from '../../src/cli/commands/eval.js';
+import { parseIndexList } from '../../src/train/cli-options.js';
+import { DEFAULT_CONFIG, validateConfig } from '../../src/train/config.js';
+import { InvalidArgumentError } from '../../src/util/errors.js';
+import { initBackend } from '../../src/backend/backend.js';
+import { train } from '../../src/train/trainer.js';
+import { oscillatorSource, linearFactory } from './fixtures.js';
+
+describe('command-line options of train, eval and rollout', () => {
+  test('no options give the documented defaults', () => {
+    const { config, epochs } = configFromOptions({});
+    assert.deepEqual(config, DEFAULT_CONFIG);
+    assert.equal(epochs, null);
+  });
+
+  test('options are parsed into the configuration', () => {
+    const { config } = configFromOptions({ norm: 'minibatch', width: '32', lr: '1e-3', adjoint: true, method: 'dopri5', 'batch-size': '16', optimizer: 'adamw', 'weight-decay': '0.01' });
+    assert.equal(config.model.norm, 'minibatch');
+    assert.equal(config.model.width, 32);
+    assert.equal(config.lr, 1e-3);
+    assert.equal(config.solver.adjoint, true);
+    assert.equal(config.solver.method, 'dopri5');
+    assert.equal(config.batchSize, 16);
+    assert.equal(config.optimizer, 'adamw');
+    assert.equal(config.weightDecay, 0.01);
+  });
+
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ width: 'wide' }, /--width expects a number/],
+    [{ depth: '1.5' }, /--depth expects an integer/],
+    [{ norm: 'layer' }, /--norm 'layer' is not one of: tabn, minibatch/],
+    [{ optimizer: 'sgd' }, /--optimizer 'sgd' is not one of/],
+    [{ steps: '10', epochs: '2' }, /either --steps or --epochs/],
+    [{ window: '1' }, /--window expects an integer >= 2/],
+  ];
+  for (const [opts, message] of bad) {
+    test(`bad input ${JSON.stringify(opts)} gives a one-line error`, () => {
+      assert.throws(() => configFromOptions(opts), (err: unknown) => err instanceof InvalidArgumentError && message.test(err.message) && !err.message.includes('\n'));
+    });
+  }
+
+  test('a batch of one cannot train batch normalisation', () => {
+    assert.throws(() => validateConfig({ ...DEFAULT_CONFIG, batchSize: 1 }), /batch variance of one sample is zero/);
+    assert.doesNotThrow(() => validateConfig({ ...DEFAULT_CONFIG, batchSize: 1, model: { ...DEFAULT_CONFIG.model, norm: 'none' } }));
+  });
+
+  test('index lists accept single values and ranges', () => {
+    assert.deepEqual(parseIndexList('indices', '3,0-2,2'), [0, 1, 2, 3]);
+    assert.throws(() => parseIndexList('indices', '2-1'), /runs backwards/);
+    assert.throws(() => parseIndexList('indices', 'a'), /expects a number/);
+  });
+});
+
+describe('physode eval refuses a batch of one for minibatch BN', () => {
+  let dir: string;
+  before(async () => {
+    await initBackend('cpu');
+    dir = await mkdtemp(join(tmpdir(), 'physode-evalcli-'));
+    const config = { ...DEFAULT_CONFIG, model: { ...DEFAULT_CONFIG.model, norm: 'minibatch' as const }, batchSize: 4, window: 4, steps: 5, warmup: 0, logEvery: 5, valEvery: 5, checkpointEvery: 5 };
+    await train({ data: oscillatorSource(), runDir: dir, config, factory: linearFactory, plots: false });
+  });
+
+  test('with a clear message naming the reason and the way out', async () => {
+    await assert.rejects(evalCommand.run([dir, '--data', join(dir, 'no-such-dataset'), '--batch-size', '1']), (err: unknown) => {
+      assert.ok(err instanceof InvalidArgumentError);
+      assert.match(err.message, /--batch-size 1 cannot evaluate a 'minibatch' model/);
+      assert.match(err.hint ?? '', /--batch-size 2 or more/);
+      return true;
+    });
+    await rm(dir, { recursive: true });
+  });
+});
