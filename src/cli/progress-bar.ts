@@ -3,6 +3,7 @@
  * otherwise (CI logs, pipes).
  */
 import type { ProgressEvent } from '../util/progress.js';
+import { formatNumber } from '../util/format.js';
 
 export interface ProgressBarOptions {
   readonly label: string;
@@ -21,10 +22,7 @@ export function formatDuration(seconds: number): string {
 }
 
 function formatField(value: number | string): string {
-  if (typeof value === 'string') return value;
-  if (Number.isInteger(value)) return String(value);
-  const a = Math.abs(value);
-  return a !== 0 && (a < 1e-3 || a >= 1e5) ? value.toExponential(3) : value.toPrecision(4);
+  return typeof value === 'string' ? value : formatNumber(value);
 }
 
 export class ProgressBar {

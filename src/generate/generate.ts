@@ -7,7 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { pathExists } from '../util/fs.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { CorruptFileError, InvalidArgumentError, PhysodeError } from '../util/errors.js';
 import type { ProgressCallback } from '../util/progress.js';
@@ -115,9 +116,6 @@ function finalStats(shards: readonly ShardEntry[], dim: number): Manifest['stats
   return { mean: t.mean, std: stdOf(t), maxRelEnergyError: maxRel };
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
-}
 
 /** Prepares the output folder: resume a matching dataset, refuse a different one unless force. */
 async function prepareFolder(dir: string, skel: Omit<Manifest, 'shards' | 'stats'>, force: boolean): Promise<Manifest | undefined> {
@@ -161,7 +159,7 @@ async function finishedShards(
   const probe = { ...skel, shards: [], stats: { mean: [], std: [], maxRelEnergyError: 0 } } as Manifest;
   for (const p of plan) {
     const path = join(dir, p.file);
-    if (!(await exists(path))) continue;
+    if (!(await pathExists(path))) continue;
     const listed = previous?.shards.find((s) => s.file === p.file);
     const entry: ShardEntry = { file: p.file, count: p.end - p.start, indexRange: [p.start, p.end], split: p.split, sha256: '' };
     try {

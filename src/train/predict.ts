@@ -11,16 +11,8 @@ import { runPaths } from './run-folder.js';
 import { blueprintOf, readRunConfig, type RunConfigDocument } from './run-config.js';
 import { defaultModelFactory } from './default-factory.js';
 import { CorruptFileError } from '../util/errors.js';
-import { stat } from 'node:fs/promises';
+import { pathExists } from '../util/fs.js';
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export interface LoadedRun {
   readonly dir: string;
@@ -51,7 +43,7 @@ export async function loadRun(dir: string, which: 'best' | 'last' = 'best', fact
     return m;
   };
   if (which === 'best') {
-    if (await exists(paths.model)) model = await f.load(paths.model);
+    if (await pathExists(paths.model)) model = await f.load(paths.model);
     // A kill while model/ was being replaced leaves it missing; the best checkpoint holds the same weights.
     else if (await hasCheckpoint(paths.bestCheckpoint)) model = await fromCheckpoint(paths.bestCheckpoint);
     else throw new CorruptFileError(paths.model, 'no best model yet (the run has not validated once)', "use which = 'last', or train longer");

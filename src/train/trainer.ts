@@ -9,7 +9,8 @@
  * metrics.jsonl, and a run interrupted and resumed writes the same file as one that was not.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { pathExists } from '../util/fs.js';
 import { randomBytes } from 'node:crypto';
 import { Rng, type RngState } from '../util/rng.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -86,14 +87,6 @@ function isSolverFailure(err: unknown): boolean {
   return err instanceof Error && /SolverError|StepSize|MaxSteps/i.test(err.name);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Saves the model into `dir` through a temporary folder and a rename, so `dir` is never half-written. */
 async function saveModelAtomic(model: DynamicsModel, dir: string): Promise<void> {
@@ -101,7 +94,7 @@ async function saveModelAtomic(model: DynamicsModel, dir: string): Promise<void>
   const old = `${dir}.old-${randomBytes(3).toString('hex')}`;
   await rm(tmp, { recursive: true, force: true });
   await model.save(tmp);
-  const had = await exists(dir);
+  const had = await pathExists(dir);
   if (had) await rename(dir, old);
   await rename(tmp, dir);
   if (had) await rm(old, { recursive: true, force: true });
@@ -290,7 +283,7 @@ async function refuseExisting(paths: RunPaths): Promise<void> {
   if (await hasCheckpoint(paths.lastCheckpoint)) {
     throw new InvalidArgumentError(`run folder ${paths.dir} already holds a run`, 'add --resume to continue it, or choose another --out');
   }
-  if (await exists(paths.dir)) {
+  if (await pathExists(paths.dir)) {
     const entries = (await readdir(paths.dir)).filter((e) => !e.startsWith('.'));
     if (entries.length > 0) throw new InvalidArgumentError(`run folder ${paths.dir} is not empty`, 'choose another --out (or remove the folder)');
   }

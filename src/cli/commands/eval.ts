@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { Command } from '../command.js';
+import { formatNumber } from '../../util/format.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { SPLITS, type Split } from '../../data/types.js';
 import { parseChoice, parseInteger, parseNumber } from '../../train/cli-options.js';
@@ -24,10 +25,7 @@ n-body), NFE per rollout, wall time. Writes RUN/eval-<split>.json and plots.
   --json                   machine-readable output`;
 
 function fmt(v: number | null): string {
-  if (v === null) return '-';
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : v.toPrecision(4);
+  return v === null ? '-' : formatNumber(v);
 }
 
 export const command: Command = {
