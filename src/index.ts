@@ -1,0 +1,32 @@
+/**
+ * physode's library entry (`import { ... } from 'physode'`): systems, ground truth and datasets,
+ * solvers, normalisations, the Neural ODE, training and prediction. The CLI (src/cli) and the
+ * server (src/server) are built on exactly these.
+ */
+export { getSystem, listSystems, systemFromManifest } from '../systems/index.js';
+export type { SystemDefinition, SystemInstance, SystemOptions, ParamSpec, InitialCondition } from '../systems/index.js';
+
+export { generateDataset, solveTrajectory, IntegrationError } from './generate/index.js';
+export type { GenerateOptions, GenerateResult, SolveOptions, SolveResult } from './generate/index.js';
+export { openDataset } from './data/dataset.js';
+export type { Dataset } from './data/dataset.js';
+export { encodeNpz, decodeNpz } from './data/npz.js';
+export type { NpyArray } from './data/npz.js';
+export type { Manifest, ShardEntry, Split, TrajectoryBatch } from './data/types.js';
+
+export { initBackend } from './backend/backend.js';
+export type { BackendInfo } from './backend/backend.js';
+export { odeint, odeintWithGradients, SolverError, TABLEAUX, METHOD_NAMES } from './ode/index.js';
+export type { OdeOptions, OdeSolution, VectorField, ButcherTableau, MethodName } from './ode/index.js';
+export { createNormalization, TemporalAdaptiveBatchNorm, gridWeights } from './nn/index.js';
+export type { Normalization, NormKind, NormOptions } from './nn/index.js';
+export { NeuralODE, applyGradients } from './model/index.js';
+export type { NeuralOdeConfig, NeuralOdeConfigInput } from './model/index.js';
+
+export { train, TrainingDivergedError } from './train/trainer.js';
+export type { TrainOptions, TrainResult } from './train/trainer.js';
+export { loadRun, predictTrajectories } from './train/predict.js';
+export type { LoadedRun } from './train/predict.js';
+
+export { Rng, deriveSeed } from './util/rng.js';
+export { PhysodeError, InvalidArgumentError, CorruptFileError } from './util/errors.js';
