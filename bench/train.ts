@@ -3,7 +3,7 @@
  * MSE loss, backward pass, Adam update) for the workloads of issue 3, on each available backend,
  * each backend in its own process (tfjs picks a backend once per process). When Debian's
  * python3-torch is importable, the PyTorch reference (../shared/bench/torch_reference.py) runs
- * in the same run and the ratio is printed.
+ * in the same run, workload by workload just before each backend, and the ratio is printed.
  *
  * Options: --backends wasm,cpu (default: every available one), --iters N (default 12),
  * --warmup N (default 3), --workloads W1,W2 (default all), --no-torch.
@@ -147,40 +147,49 @@ export async function run(args: readonly string[]): Promise<void> {
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are noisy on a shared machine; compare ratios from the same run)`);
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) console.log(`${w.name}: ${w.describe}`);
 
-  let torch: Result[] = [];
   const torchScript = resolve(root, '..', 'shared', 'bench', 'torch_reference.py');
-  if (!values['no-torch'] && existsSync(torchScript) && torchAvailable()) {
-    const r = spawnSync('/usr/bin/python3', [torchScript, ...names], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    torch = parseLines(r.stdout) as unknown as Result[];
-    for (const t of torch) console.log(`${t.workload}  ${'torch'.padEnd(10)} ${t.median_ms.toFixed(1).padStart(8)} ms/step (min ${t.min_ms.toFixed(1)})  nfe ${t.nfe_forward}  ${t.ms_per_nfe.toFixed(3)} ms/nfe  (${t.threads} thread${t.threads === 1 ? '' : 's'})`);
-  } else {
-    console.log('torch   (not run: /usr/bin/python3 cannot import torch; apt-get install -y python3-torch libopenblas0-openmp)');
-  }
-
-  for (const backend of backends) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backend, names.join(','), String(iters), String(warmup)], {
-      encoding: 'utf8',
-      cwd: root,
-      env: { ...process.env, PHYSODE_BACKEND: '' },
-      maxBuffer: 1 << 24,
-    });
-    const lines = parseLines(r.stdout);
-    if (r.status !== 0 || lines.length === 0) {
-      const why = (r.stderr.match(/(PhysodeError|Error): [^\n]*/)?.[0] ?? `exit ${r.status}`).slice(0, 200);
-      console.log(`${backend.padEnd(10)} unavailable: ${why}`);
-      continue;
+  const withTorch = !values['no-torch'] && existsSync(torchScript) && torchAvailable();
+  if (!withTorch) console.log('torch   (not run: /usr/bin/python3 cannot import torch; apt-get install -y python3-torch libopenblas0-openmp)');
+  const unavailable = new Set<string>();
+  const reported = new Set<string>();
+  // Workload by workload, PyTorch and then each backend right after it: on a shared machine the
+  // load changes within a minute, and a ratio is only meaningful between runs close in time.
+  for (const name of names) {
+    let t: Result | undefined;
+    if (withTorch) {
+      const r = spawnSync('/usr/bin/python3', [torchScript, name], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      t = (parseLines(r.stdout) as unknown as Result[]).find((q) => q.workload === name);
+      if (t) console.log(`${t.workload}  ${'torch'.padEnd(10)} ${t.median_ms.toFixed(1).padStart(8)} ms/step (min ${t.min_ms.toFixed(1)})  nfe ${t.nfe_forward}  ${t.ms_per_nfe.toFixed(3)} ms/nfe  (${t.threads} thread${t.threads === 1 ? '' : 's'})`);
     }
-    for (const l of lines) {
-      if ('backendInfo' in l) {
-        console.log(`# ${String(l.backendInfo)}`);
+    for (const backend of backends) {
+      if (unavailable.has(backend)) continue;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backend, name, String(iters), String(warmup)], {
+        encoding: 'utf8',
+        cwd: root,
+        env: { ...process.env, PHYSODE_BACKEND: '' },
+        maxBuffer: 1 << 24,
+      });
+      const lines = parseLines(r.stdout);
+      if (r.status !== 0 || lines.length === 0) {
+        const why = (r.stderr.match(/(PhysodeError|Error): [^\n]*/)?.[0] ?? `exit ${r.status}`).slice(0, 200);
+        console.log(`${backend.padEnd(10)} unavailable: ${why}`);
+        unavailable.add(backend);
         continue;
       }
-      const x = l as unknown as Result;
-      const t = torch.find((q) => q.workload === x.workload);
-      const ratio = t ? `  ${(x.median_ms / t.median_ms).toFixed(2)}x torch` : '';
-      console.log(
-        `${x.workload}  ${String(x.backend).padEnd(10)} ${x.median_ms.toFixed(1).padStart(8)} ms/step (min ${x.min_ms.toFixed(1)}, cpu ${x.cpu_ms?.toFixed(1)})  nfe ${x.nfe_forward} (+${x.nfe_backward} backward)  ${x.ms_per_nfe.toFixed(3)} ms/nfe${ratio}`,
-      );
+      for (const l of lines) {
+        if ('backendInfo' in l) {
+          if (!reported.has(backend)) console.log(`# ${String(l.backendInfo)}`);
+          reported.add(backend);
+          continue;
+        }
+        const x = l as unknown as Result;
+        // Median ratio (the target), and min ratio: on a loaded machine the minimum is the least
+        // disturbed figure of both sides.
+        const ratio = t ? `  ${(x.median_ms / t.median_ms).toFixed(2)}x torch (min ${(x.min_ms / t.min_ms).toFixed(2)}x)` : '';
+        console.log(
+          `${x.workload}  ${String(x.backend).padEnd(10)} ${x.median_ms.toFixed(1).padStart(8)} ms/step (min ${x.min_ms.toFixed(1)}, cpu ${x.cpu_ms?.toFixed(1)})  nfe ${x.nfe_forward} (+${x.nfe_backward} backward)  ${x.ms_per_nfe.toFixed(3)} ms/nfe${ratio}`,
+        );
+      }
     }
   }
 }

@@ -17,16 +17,39 @@ export interface Affine {
   /** True when gamma/beta were computed for this call (and must be disposed with it). */
   readonly owned: boolean;
   distribute(dGamma: tf.Tensor1D, dBeta: tf.Tensor1D, sink: GradientSink, prefix: string, scale: number): void;
+  /** The same for gradients computed on the host (adds into the sink's host accumulators). */
+  distributeHost(dGamma: Float64Array, dBeta: Float64Array, sink: GradientSink, prefix: string, scale: number): void;
   dispose(): void;
+}
+
+/**
+ * What the host-statistics path keeps for the backward pass: the statistics used (batch or
+ * running), 1/√(σ² + eps), γ·rstd, and where γ's and β's gradients go.
+ */
+export class HostBnTape implements NormTape {
+  constructor(
+    readonly train: boolean,
+    readonly mean: Float64Array,
+    readonly rstd: Float64Array,
+    readonly scale: Float64Array,
+    readonly affine: Affine,
+  ) {}
+  dispose(): void {}
 }
 
 interface Staged {
   readonly t: number;
   readonly index: number;
-  readonly mean: tf.Tensor1D;
-  readonly variance: tf.Tensor1D;
+  /** Batch mean and biased batch variance, as tensors (tensor path) or host arrays (host path). */
+  readonly mean: tf.Tensor1D | Float32Array;
+  readonly variance: tf.Tensor1D | Float32Array;
   readonly n: number;
 }
+
+const hostOf = (x: tf.Tensor1D | Float32Array): Float32Array => (x instanceof Float32Array ? x : (x.dataSync() as Float32Array));
+const disposeStat = (x: tf.Tensor1D | Float32Array): void => {
+  if (!(x instanceof Float32Array)) x.dispose();
+};
 
 class BnTape implements NormTape {
   constructor(
@@ -111,6 +134,119 @@ export abstract class BatchNormBase implements Normalization {
     return r.dx;
   }
 
+  /**
+   * Host-statistics path (same arithmetic as forward/backward, for a fused caller): given the
+   * layer's pre-normalisation values z [B, F] on the host, returns per-feature scale and shift
+   * with out = z·scale + shift (batch statistics, computed in float64 in two passes, in
+   * training mode; running statistics in evaluation mode), staging the statistics update like
+   * forward(). The caller applies them (two elementwise kernels, or folded into its activation).
+   */
+  hostForward(z: Float32Array, rows: number, r: NormRequest): { scale: Float32Array; shift: Float32Array; tape?: HostBnTape } {
+    const F = this.numFeatures;
+    const running = r.mode === 'eval' ? this.runningAt(r.t, r.index) : null;
+    if (running === null && r.mode === 'train' && rows < 2) {
+      throw new InvalidArgumentError(`${this.kind} normalisation needs a batch of at least 2 in training mode, got ${rows}`, 'raise the batch size');
+    }
+    const affine = this.affineAt(r.t, r.index);
+    const gamma = affine.gamma ? (affine.gamma.dataSync() as Float32Array) : null;
+    const beta = affine.beta ? (affine.beta.dataSync() as Float32Array) : null;
+    affine.dispose(); // the host copies are all this path needs (distributeHost keeps no tensors)
+    const mean = new Float64Array(F);
+    const variance = new Float64Array(F);
+    if (running === null) {
+      // One pass over z, shifted by its first row (float64 sums of d = z − z₀; the shift keeps
+      // Σd² − (Σd)²/n free of cancellation when |mean| ≫ std).
+      const sd = new Float64Array(F);
+      for (let i = 1; i < rows; i++) {
+        const o = i * F;
+        for (let f = 0; f < F; f++) {
+          const d = z[o + f] - z[f];
+          sd[f] += d;
+          variance[f] += d * d;
+        }
+      }
+      for (let f = 0; f < F; f++) {
+        const m = sd[f] / rows;
+        mean[f] = z[f] + m;
+        variance[f] = Math.max(0, variance[f] / rows - m * m);
+      }
+      if (r.updateStats && r.mode === 'train') {
+        this.staged.push({ t: r.t, index: r.index, mean: Float32Array.from(mean), variance: Float32Array.from(variance), n: rows });
+      }
+    } else {
+      mean.set(running.mean);
+      variance.set(running.variance);
+    }
+    const rstd = new Float64Array(F);
+    const scale64 = new Float64Array(F);
+    const scale = new Float32Array(F);
+    const shift = new Float32Array(F);
+    for (let f = 0; f < F; f++) {
+      rstd[f] = 1 / Math.sqrt(variance[f] + this.eps);
+      scale64[f] = (gamma ? gamma[f] : 1) * rstd[f];
+      scale[f] = scale64[f];
+      shift[f] = (beta ? beta[f] : 0) - mean[f] * scale64[f];
+    }
+    return { scale, shift, tape: r.record ? new HostBnTape(running === null, mean, rstd, scale64, affine) : undefined };
+  }
+
+  /**
+   * Backward of hostForward: dL/dz from g = dL/dout, both [B, F] on the host (Ioffe & Szegedy
+   * 2015, §3, as in batch-norm-math.ts, expanded to dz = g·A + z·C + D per feature); adds
+   * scale·dL/dγ, dL/dβ into the sink's host accumulators.
+   */
+  hostBackward(
+    tape: HostBnTape,
+    gIn: Float32Array,
+    z: Float32Array,
+    rows: number,
+    sink: GradientSink | null,
+    prefix: string,
+    scale: number,
+    /** When given, g = gIn · s(1 − s) (a sigmoid's derivative applied first, in the same pass). */
+    sigmoidOut?: Float32Array,
+  ): Float32Array {
+    const F = this.numFeatures;
+    const sg = new Float64Array(F);
+    const sgz = new Float64Array(F);
+    const g = sigmoidOut ? new Float32Array(gIn.length) : gIn;
+    for (let i = 0; i < rows; i++) {
+      const o = i * F;
+      for (let f = 0; f < F; f++) {
+        let gi = gIn[o + f];
+        if (sigmoidOut) {
+          const sv = sigmoidOut[o + f];
+          gi = gi * sv * (1 - sv);
+          g[o + f] = gi;
+        }
+        sg[f] += gi;
+        sgz[f] += gi * z[o + f];
+      }
+    }
+    const { mean, rstd } = tape;
+    const dGamma = new Float64Array(F); // Σ g x̂ with x̂ = (z − μ)·rstd
+    for (let f = 0; f < F; f++) dGamma[f] = rstd[f] * (sgz[f] - mean[f] * sg[f]);
+    const A = new Float32Array(F);
+    const C = new Float32Array(F);
+    const D = new Float32Array(F);
+    for (let f = 0; f < F; f++) {
+      const sc = tape.scale[f];
+      A[f] = sc;
+      if (tape.train) {
+        const mgx = dGamma[f] / rows;
+        C[f] = -sc * rstd[f] * mgx;
+        D[f] = sc * (mean[f] * rstd[f] * mgx - sg[f] / rows);
+      }
+    }
+    const dz = new Float32Array(rows * F);
+    for (let i = 0; i < rows; i++) {
+      const o = i * F;
+      for (let f = 0; f < F; f++) dz[o + f] = g[o + f] * A[f] + z[o + f] * C[f] + D[f];
+    }
+    if (sink && this.affine) tape.affine.distributeHost(dGamma, sg, sink, prefix, scale);
+    return dz;
+  }
+
   apply(x: tf.Tensor2D, t: number, mode: FieldMode, index = 0): tf.Tensor2D {
     return this.forward(x, { t, index, mode, updateStats: false, record: false }).out;
   }
@@ -119,21 +255,21 @@ export abstract class BatchNormBase implements Normalization {
     const staged = this.staged;
     this.staged = [];
     for (const s of staged) {
-      const mean = s.mean.dataSync() as Float32Array;
-      const biased = s.variance.dataSync() as Float32Array;
+      const mean = hostOf(s.mean);
+      const biased = hostOf(s.variance);
       const unbiased = new Float32Array(biased.length);
       const c = s.n / (s.n - 1); // PyTorch keeps the unbiased variance in its running statistics
       for (let i = 0; i < biased.length; i++) unbiased[i] = biased[i] * c;
       this.update(s.t, s.index, mean, unbiased);
-      s.mean.dispose();
-      s.variance.dispose();
+      disposeStat(s.mean);
+      disposeStat(s.variance);
     }
   }
 
   discardStaged(): void {
     for (const s of this.staged) {
-      s.mean.dispose();
-      s.variance.dispose();
+      disposeStat(s.mean);
+      disposeStat(s.variance);
     }
     this.staged = [];
   }
@@ -168,6 +304,15 @@ export class VectorAffine {
       distribute(dGamma, dBeta, sink, prefix, scale) {
         sink.add(`${prefix}weight`, dGamma, scale);
         sink.add(`${prefix}bias`, dBeta, scale);
+      },
+      distributeHost(dGamma, dBeta, sink, prefix, scale) {
+        const F = dGamma.length;
+        const w = sink.hostAccumulator(`${prefix}weight`, [F]);
+        const b = sink.hostAccumulator(`${prefix}bias`, [F]);
+        for (let f = 0; f < F; f++) {
+          w[f] += scale * dGamma[f];
+          b[f] += scale * dBeta[f];
+        }
       },
       dispose() {},
     };

@@ -70,7 +70,7 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
   protected affineAt(t: number): Affine {
     const weight = this.weight;
     const bias = this.bias;
-    if (!weight || !bias) return { gamma: null, beta: null, owned: false, distribute() {}, dispose() {} };
+    if (!weight || !bias) return { gamma: null, beta: null, owned: false, distribute() {}, distributeHost() {}, dispose() {} };
     const ws = this.weightsAt(t);
     const P = this.gridPoints;
     const F = this.numFeatures;
@@ -103,6 +103,19 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
         sink.addLinear(`${prefix}bias`, null, r.clone(), db, scale);
         dg.dispose();
         db.dispose();
+      },
+      distributeHost(dGamma, dBeta, sink, prefix, scale) {
+        // dγ_m += w_m dγ(t), dβ_m += w_m dβ(t), on the host.
+        const gw = sink.hostAccumulator(`${prefix}weight`, [P, F]);
+        const gb = sink.hostAccumulator(`${prefix}bias`, [P, F]);
+        for (const { index, weight: w } of ws) {
+          if (w === 0) continue;
+          const o = index * F;
+          for (let f = 0; f < F; f++) {
+            gw[o + f] += scale * w * dGamma[f];
+            gb[o + f] += scale * w * dBeta[f];
+          }
+        }
       },
       dispose() {
         gamma.dispose();

@@ -60,37 +60,76 @@ export interface IntegrateParams {
   readonly nfeOffset?: number;
 }
 
+/**
+ * Host copies of tensors read by the stepping arithmetic (tensors are immutable, so a copy stays
+ * valid; entries go with their tensors). The state combinations below run on the host: for the
+ * small [B, D] states of a Neural ODE, one kernel per term (TF.js's per-op dispatch, ~5–20 µs)
+ * costs far more than the arithmetic.
+ */
+const hostCopies = new WeakMap<tf.Tensor, Float32Array>();
+function hostOf(x: tf.Tensor): Float32Array {
+  let v = hostCopies.get(x);
+  if (v === undefined) {
+    v = x.dataSync() as Float32Array;
+    hostCopies.set(x, v);
+  }
+  return v;
+}
+
+/** base + h Σ_j weights[j] ks[j], part by part (float64 accumulation, stored as float32). */
 function combine(base: State, h: number, weights: readonly number[], ks: readonly State[]): State {
-  return tf.tidy(() =>
-    base.map((b, p) => {
-      const terms: tf.Tensor2D[] = [b];
-      for (let j = 0; j < weights.length; j++) {
-        if (weights[j] !== 0) terms.push(tf.mul(ks[j][p], h * weights[j]));
-      }
-      return terms.length === 1 ? b.clone() : (tf.addN(terms) as tf.Tensor2D);
-    }),
-  );
+  return base.map((b, p) => {
+    const out = Float32Array.from(hostOf(b));
+    let terms = 0;
+    for (let j = 0; j < weights.length; j++) {
+      if (weights[j] === 0) continue;
+      const c = h * weights[j];
+      const k = hostOf(ks[j][p]);
+      for (let i = 0; i < out.length; i++) out[i] += c * k[i];
+      terms++;
+    }
+    if (terms === 0) return b.clone();
+    const t = tf.tensor2d(out, b.shape);
+    hostCopies.set(t, out);
+    return t;
+  });
 }
 
 function disposeState(s: State | null | undefined): void {
   if (s) for (const x of s) x.dispose();
 }
 
-/** Weighted RMS norm of `v` with scale atol + rtol·max(|a|, |b|) over the first `parts` parts. */
-function weightedRms(v: State, a: State, b: State, parts: number, rtol: number, atol: number): number {
-  const sq = tf.tidy(() => {
-    const sums: tf.Scalar[] = [];
-    let n = 0;
-    for (let p = 0; p < parts; p++) {
-      const scale = tf.add(tf.mul(tf.maximum(tf.abs(a[p]), tf.abs(b[p])), rtol), atol);
-      sums.push(tf.sum(tf.square(tf.div(v[p], scale))));
-      n += v[p].size;
+/**
+ * Weighted RMS over the first `parts` parts of v = h Σ_j w_j ks[j] (or of `vs` itself when
+ * given as a State) with scale atol + rtol·max(|a|, |b|), on the host.
+ */
+function weightedRms(v: State | { h: number; w: readonly number[]; ks: readonly State[] }, a: State, b: State, parts: number, rtol: number, atol: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let p = 0; p < parts; p++) {
+    const av = hostOf(a[p]);
+    const bv = a[p] === b[p] ? av : hostOf(b[p]);
+    let vv: Float32Array | Float64Array;
+    if (Array.isArray(v)) vv = hostOf(v[p]);
+    else {
+      const { h, w, ks } = v as { h: number; w: readonly number[]; ks: readonly State[] };
+      const e = new Float64Array(av.length);
+      w.forEach((wj, j) => {
+        if (wj === 0) return;
+        const k = hostOf(ks[j][p]);
+        const c = h * wj;
+        for (let i = 0; i < e.length; i++) e[i] += c * k[i];
+      });
+      vv = e;
     }
-    return tf.div(tf.addN(sums), n);
-  });
-  const value = sq.dataSync()[0];
-  sq.dispose();
-  return Math.sqrt(value);
+    for (let i = 0; i < av.length; i++) {
+      const scale = atol + rtol * Math.max(Math.abs(av[i]), Math.abs(bv[i]));
+      const r = vv[i] / scale;
+      sum += r * r;
+    }
+    n += av.length;
+  }
+  return Math.sqrt(sum / n);
 }
 
 export function integrate(system: RkSystem, y0: State, params: IntegrateParams): IntegrateResult {
@@ -208,15 +247,7 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
     const y1 = lastInput ?? combine(y, h, tab.b, ks);
     let err = 0;
     if (adaptive) {
-      const e = tf.tidy(() => ks[0].map((_, p) => {
-        const terms: tf.Tensor2D[] = [];
-        tab.errorWeights!.forEach((w, j) => {
-          if (w !== 0) terms.push(tf.mul(ks[j][p], h * w));
-        });
-        return tf.addN(terms) as tf.Tensor2D;
-      }));
-      err = weightedRms(e, y, y1, errorParts, options.rtol, options.atol);
-      disposeState(e);
+      err = weightedRms({ h, w: tab.errorWeights!, ks }, y, y1, errorParts, options.rtol, options.atol);
     }
     const ok = !adaptive || err <= 1;
     const tNew = !adaptive ? (last ? t1 : t0 + (accepted + 1) * h) : last ? t1 : t + h;

@@ -85,17 +85,21 @@ describe('TA-BN inside the model', () => {
     const model = new NeuralODE({ ...CFG, solver: { method: 'dopri5', rtol: 1e-5, atol: 1e-6 } });
     trainSteps(model, 2, tf.train.adam(1e-2));
     const { y0 } = data(6, 7);
-    const full = model.predict(y0, [0, 0.3, 1]).ys.arraySync();
-    const one = model.predict(tf.slice(y0, [0, 0], [1, 2]) as tf.Tensor2D, [0, 0.3, 1]).ys.arraySync();
+    // Tight tolerances, so that the solver's error (which depends on the step sequence, chosen on
+    // the whole batch) stays well below the 1e-3 bound: at rtol 1e-5 a batch with outliers gets
+    // its own step sequence and the global error reached ~1.4e-3 for some (equally valid) weights.
+    const tight = { rtol: 1e-7, atol: 1e-8 };
+    const full = model.predict(y0, [0, 0.3, 1], tight).ys.arraySync();
+    const one = model.predict(tf.slice(y0, [0, 0], [1, 2]) as tf.Tensor2D, [0, 0.3, 1], tight).ys.arraySync();
     // Also a batch in which the other samples are outliers.
-    const odd = model.predict(tf.concat([tf.slice(y0, [0, 0], [1, 2]), tf.fill([3, 2], 50)]) as tf.Tensor2D, [0, 0.3, 1]).ys.arraySync();
+    const odd = model.predict(tf.concat([tf.slice(y0, [0, 0], [1, 2]), tf.fill([3, 2], 50)]) as tf.Tensor2D, [0, 0.3, 1], tight).ys.arraySync();
     // Adaptive steps are chosen on the whole batch, so the step sequences differ: agreement is to
-    // the solver's global error (rtol 1e-5 over the span: ~1e-4 here), not bitwise. With fixed
+    // the solver's global error (rtol 1e-7 over the span), not bitwise. With fixed
     // steps (below) the normalisation itself is batch-independent up to float32 summation order.
     for (let k = 0; k < 3; k++) {
       for (let d = 0; d < 2; d++) {
         assert.ok(Math.abs(one[k][0][d] - full[k][0][d]) < 1e-3, `t index ${k}: ${one[k][0][d]} vs ${full[k][0][d]}`);
-        assert.ok(Math.abs(odd[k][0][d] - full[k][0][d]) < 1e-3);
+        assert.ok(Math.abs(odd[k][0][d] - full[k][0][d]) < 1e-3, `t index ${k}: ${odd[k][0][d]} vs ${full[k][0][d]}`);
       }
     }
     const fixed = new NeuralODE(CFG);

@@ -5,9 +5,10 @@ import { midpoint } from './midpoint.js';
 import { rk4 } from './rk4.js';
 import { bosh3 } from './bosh3.js';
 import { dopri5 } from './dopri5.js';
+import { tsit5 } from './tsit5.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 
-export const TABLEAUX = { euler, midpoint, rk4, bosh3, dopri5 } as const satisfies Record<string, ButcherTableau>;
+export const TABLEAUX = { euler, midpoint, rk4, bosh3, dopri5, tsit5 } as const satisfies Record<string, ButcherTableau>;
 export type MethodName = keyof typeof TABLEAUX;
 export const METHOD_NAMES = Object.keys(TABLEAUX) as MethodName[];
 
