@@ -190,7 +190,9 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
   let h: number;
   let fixedCount = 0;
   if (!adaptive) {
-    const n = options.steps ?? (options.step !== undefined ? Math.max(1, Math.ceil(Math.abs(span) / options.step - 1e-9)) : 1);
+    // Neither step nor steps: as many uniform steps as the output times have intervals (one step per
+    // interval when they are evenly spaced), as OdeOptions documents.
+    const n = options.steps ?? (options.step !== undefined ? Math.max(1, Math.ceil(Math.abs(span) / options.step - 1e-9)) : Math.max(1, params.outputTimes.length - 1));
     fixedCount = n;
     h = span / n;
   } else if (options.firstStep !== undefined) {

@@ -15,7 +15,7 @@ export interface OdeOptions {
    * Given to an adaptive method, it runs that tableau with fixed steps (no error control).
    */
   readonly step?: number;
-  /** ...or the number of steps over [ts[0], ts[last]]. Neither: one step per interval of ts. */
+  /** ...or the number of steps over [ts[0], ts[last]]. Neither: as many uniform steps as ts has intervals (one per interval when evenly spaced). */
   readonly steps?: number;
   /** Adaptive methods: the first step (default: Hairer's selection). */
   readonly firstStep?: number;

@@ -191,3 +191,18 @@ describe('tsit5 tableau', () => {
     assert.ok(fifth.some(({ got, want }) => Math.abs(got - want) > 1e-6), 'b̂ should not be of order 5');
   });
 });
+
+test('a fixed-step method given neither step nor steps takes one step per interval of evenly spaced ts', async () => {
+  await initBackend();
+  const field = decay();
+  const y0 = tf.tensor2d([[1]]);
+  const { ys, stats } = odeint(field, y0, [0, 0.25, 0.5, 0.75, 1], { method: 'rk4' });
+  // rk4 on y' = -y multiplies by the degree-4 Taylor polynomial of exp(-h) each step (h = 0.25).
+  const h = 0.25;
+  const amplification = 1 - h + h ** 2 / 2 - h ** 3 / 6 + h ** 4 / 24;
+  const last = (await ys.array())[4][0][0];
+  assert.equal(stats.accepted, 4);
+  assert.ok(Math.abs(last - amplification ** 4) < 1e-6, `y(1) = ${last}`);
+  tf.dispose([ys, y0]);
+  field.dispose();
+});
