@@ -30,7 +30,8 @@ export interface NeuralOdeConfig {
   /** TA-BN's M (default 100). */
   readonly gridIntervals: number;
   readonly eps: number;
-  readonly momentum: number;
+  /** Running-statistics momentum; null: cumulative average (PyTorch's momentum=None). */
+  readonly momentum: number | null;
   readonly affine: boolean;
   readonly solver: SolverConfig;
   /** Gradients by the adjoint method (default false: backpropagation through the solver). */
@@ -52,7 +53,7 @@ export function resolveConfig(c: NeuralOdeConfigInput): NeuralOdeConfig {
     timeSpan: c.timeSpan ?? [0, 1],
     gridIntervals: c.gridIntervals ?? 100,
     eps: c.eps ?? 1e-5,
-    momentum: c.momentum ?? 0.1,
+    momentum: c.momentum === undefined ? 0.1 : c.momentum,
     affine: c.affine ?? true,
     solver: { ...c.solver, method: c.solver?.method ?? 'dopri5' },
     adjoint: c.adjoint ?? false,

@@ -32,7 +32,7 @@ export interface MlpFieldConfig {
   readonly timeSpan: readonly [number, number];
   readonly gridIntervals: number;
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   readonly affine: boolean;
   readonly seed: number;
 }

@@ -10,9 +10,11 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { odeint, odeintWithGradients, type OdeSolution, type SolveStats } from '../ode/odeint.js';
 import type { OdeOptions } from '../ode/options.js';
+import type { FieldMode } from '../ode/field.js';
 import { MlpField } from './mlp-field.js';
 import { resolveConfig, type NeuralOdeConfig, type NeuralOdeConfigInput } from './config.js';
 import { TemporalAdaptiveBatchNorm } from '../nn/tabn.js';
+import { BatchNormBase } from '../nn/batch-norm-base.js';
 import type { StateArray } from '../nn/normalization.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -31,6 +33,12 @@ export interface TrainOptions {
   readonly adjoint?: boolean;
   /** Override solver settings for this call. */
   readonly solver?: Partial<OdeOptions>;
+  /**
+   * Normalisation mode of the solve (default 'train': batch statistics, running statistics
+   * updated). 'eval' trains through the running statistics, frozen ("FrozenBN"; Wu & Johnson,
+   * "Rethinking 'Batch' in BatchNorm", 2021, §5: population statistics in training).
+   */
+  readonly mode?: FieldMode;
 }
 
 export interface LossAndGradients {
@@ -91,7 +99,7 @@ export class NeuralODE {
     if (target.rank !== 3 || target.shape[0] !== ts.length || target.shape[1] !== y0.shape[0] || target.shape[2] !== y0.shape[1]) {
       throw new InvalidArgumentError(`target must have shape [${ts.length}, ${y0.shape[0]}, ${y0.shape[1]}], got [${target.shape.join(', ')}]`);
     }
-    const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: 'train', adjoint: opts.adjoint ?? this.config.adjoint }));
+    const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: opts.mode ?? 'train', adjoint: opts.adjoint ?? this.config.adjoint }));
     let lossValue: number;
     let gradYs: tf.Tensor3D;
     try {
@@ -118,6 +126,37 @@ export class NeuralODE {
       grads[v.name] = logical[name] ?? tf.zerosLike(v);
     }
     return { loss: lossValue, grads, stats: g.stats };
+  }
+
+  /**
+   * "Precise BN" (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", arXiv:2105.07576, 2021, §3;
+   * PyTorch's torch.optim.swa_utils.update_bn): the running statistics are reset and recomputed with
+   * the current weights as the cumulative average (momentum null) of training-mode forward solves
+   * over `batches` (no gradients; only accepted steps' evaluations count, as in training), then the
+   * momentum is restored. Removes the noise and the lag of the moving average. Returns the NFE.
+   */
+  recalibrateStatistics(batches: Iterable<{ readonly y0: tf.Tensor2D; readonly ts: readonly number[] }>): number {
+    const norms = this.field.hidden.map((l) => l.norm).filter((n): n is BatchNormBase => n instanceof BatchNormBase);
+    if (norms.length === 0) return 0;
+    const saved = norms.map((n) => n.momentum);
+    let nfe = 0;
+    try {
+      for (const n of norms) {
+        n.resetRunningStats();
+        n.momentum = null;
+      }
+      for (const b of batches) {
+        const sol = odeint(this.field, b.y0, b.ts, this.solverOptions({ mode: 'train' }));
+        sol.ys.dispose();
+        nfe += sol.stats.nfe;
+      }
+    } finally {
+      norms.forEach((n, i) => {
+        n.discardStaged();
+        n.momentum = saved[i];
+      });
+    }
+    return nfe;
   }
 
   private addRegulariser(grads: Record<string, tf.Tensor>, lambda: number): number {

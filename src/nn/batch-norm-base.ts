@@ -69,7 +69,11 @@ export abstract class BatchNormBase implements Normalization {
   abstract readonly kind: NormKind;
   readonly numFeatures: number;
   readonly eps: number;
-  readonly momentum: number;
+  /**
+   * Running-statistics momentum; null: cumulative moving average (PyTorch `momentum=None`).
+   * Mutable, like PyTorch's attribute: recalibration (src/model/neural-ode.ts) switches it to null.
+   */
+  momentum: number | null;
   readonly affine: boolean;
   private staged: Staged[] = [];
 
@@ -77,10 +81,10 @@ export abstract class BatchNormBase implements Normalization {
     if (!(Number.isInteger(o.numFeatures) && o.numFeatures > 0)) throw new InvalidArgumentError(`numFeatures must be a positive integer, got ${o.numFeatures}`);
     this.numFeatures = o.numFeatures;
     this.eps = o.eps ?? 1e-5;
-    this.momentum = o.momentum ?? 0.1;
+    this.momentum = o.momentum === undefined ? 0.1 : o.momentum;
     this.affine = o.affine ?? true;
     if (!(this.eps > 0)) throw new InvalidArgumentError(`eps must be > 0, got ${this.eps}`);
-    if (!(this.momentum > 0 && this.momentum <= 1)) throw new InvalidArgumentError(`momentum must be in (0, 1], got ${this.momentum}`);
+    if (this.momentum !== null && !(this.momentum > 0 && this.momentum <= 1)) throw new InvalidArgumentError(`momentum must be in (0, 1] or null (cumulative average), got ${this.momentum}`);
   }
 
   abstract parameters(): Record<string, tf.Variable>;
@@ -89,6 +93,8 @@ export abstract class BatchNormBase implements Normalization {
   protected abstract runningAt(t: number, index: number): { mean: Float32Array; variance: Float32Array } | null;
   /** Moves the running statistics toward a batch's (mean, unbiased variance). */
   protected abstract update(t: number, index: number, mean: Float32Array, unbiasedVariance: Float32Array): void;
+  /** Running statistics back to mean 0, variance 1, counts 0 (PyTorch's reset_running_stats). */
+  abstract resetRunningStats(): void;
   abstract getState(): Record<string, StateArray>;
   abstract setState(state: Record<string, StateArray>): void;
   protected abstract disposeParameters(): void;
@@ -321,6 +327,16 @@ export class VectorAffine {
     this.weight?.dispose();
     this.bias?.dispose();
   }
+}
+
+/**
+ * The update factor of a batch that brings a statistic's received weight to `countAfter`: the
+ * momentum, or with momentum null (cumulative average) weight / countAfter, which keeps the running
+ * value equal to the weight-averaged batch values (PyTorch's BatchNorm with momentum=None uses
+ * 1 / num_batches_tracked, the case weight = 1).
+ */
+export function updateFactor(momentum: number | null, weight: number, countAfter: number): number {
+  return momentum === null ? weight / countAfter : momentum * weight;
 }
 
 /** running ← (1 − m) running + m batch, in float64 then stored as float32 (PyTorch's update). */

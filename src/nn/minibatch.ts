@@ -20,6 +20,7 @@ export class MinibatchNorm extends BatchNormBase {
     return null;
   }
   protected update(): void {}
+  resetRunningStats(): void {}
   getState(): Record<string, StateArray> {
     return {};
   }

@@ -20,8 +20,12 @@ export interface NormOptions {
   readonly numFeatures: number;
   /** Default 1e-5 (PyTorch). */
   readonly eps?: number;
-  /** Default 0.1 (PyTorch): running = (1 − momentum) running + momentum batch. */
-  readonly momentum?: number;
+  /**
+   * Default 0.1 (PyTorch): running = (1 − momentum) running + momentum batch. null: a cumulative
+   * moving average, running = the (weight-)averaged batch statistics since the last reset
+   * (PyTorch's BatchNorm `momentum=None`).
+   */
+  readonly momentum?: number | null;
   /** Learnable γ and β (default true). */
   readonly affine?: boolean;
   /** TA-BN only: the integration span [t0, T] of the model, and M (default 100). */
@@ -65,6 +69,11 @@ export interface Normalization {
   /** Optional: called around a solve, during which parameters do not change. */
   beginSolve?(): void;
   endSolve?(): void;
+  /**
+   * Optional: running statistics back to their initial values (mean 0, variance 1, counts 0), like
+   * PyTorch's `reset_running_stats()`; with `momentum` null the next updates average from scratch.
+   */
+  resetRunningStats?(): void;
   /** Apply / drop the running-statistics updates staged since the last commit or discard. */
   commitStaged(): void;
   discardStaged(): void;

@@ -5,7 +5,7 @@
  * in training has PyTorch's initial statistics (mean 0, variance 1).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { BatchNormBase, VectorAffine, checkStateArray, momentumUpdate, type Affine } from './batch-norm-base.js';
+import { BatchNormBase, VectorAffine, checkStateArray, momentumUpdate, updateFactor, type Affine } from './batch-norm-base.js';
 import type { NormOptions, StateArray } from './normalization.js';
 
 export class PopNorm extends BatchNormBase {
@@ -41,9 +41,15 @@ export class PopNorm extends BatchNormBase {
   }
   protected update(_t: number, index: number, mean: Float32Array, variance: Float32Array): void {
     this.ensure(index);
-    momentumUpdate(this.means[index], 0, mean, this.momentum);
-    momentumUpdate(this.variances[index], 0, variance, this.momentum);
     this.counts[index] += 1;
+    const m = updateFactor(this.momentum, 1, this.counts[index]);
+    momentumUpdate(this.means[index], 0, mean, m);
+    momentumUpdate(this.variances[index], 0, variance, m);
+  }
+  resetRunningStats(): void {
+    this.means = [];
+    this.variances = [];
+    this.counts = [];
   }
   getState(): Record<string, StateArray> {
     const K = this.means.length;

@@ -4,7 +4,7 @@
  * ODE function does (TABN.md). Initial running statistics 0 and 1, as in PyTorch.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { BatchNormBase, VectorAffine, checkStateArray, momentumUpdate, type Affine } from './batch-norm-base.js';
+import { BatchNormBase, VectorAffine, checkStateArray, momentumUpdate, updateFactor, type Affine } from './batch-norm-base.js';
 import type { NormOptions, StateArray } from './normalization.js';
 
 export class PopTiNorm extends BatchNormBase {
@@ -29,9 +29,15 @@ export class PopTiNorm extends BatchNormBase {
     return { mean: this.mean, variance: this.variance };
   }
   protected update(_t: number, _i: number, mean: Float32Array, variance: Float32Array): void {
-    momentumUpdate(this.mean, 0, mean, this.momentum);
-    momentumUpdate(this.variance, 0, variance, this.momentum);
     this.count[0] += 1;
+    const m = updateFactor(this.momentum, 1, this.count[0]);
+    momentumUpdate(this.mean, 0, mean, m);
+    momentumUpdate(this.variance, 0, variance, m);
+  }
+  resetRunningStats(): void {
+    this.mean.fill(0);
+    this.variance.fill(1);
+    this.count.fill(0);
   }
   getState(): Record<string, StateArray> {
     const F = this.numFeatures;

@@ -7,7 +7,7 @@
  * evaluation interpolates the running statistics at t with the same weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNormBase, checkStateArray, type Affine } from './batch-norm-base.js';
+import { BatchNormBase, checkStateArray, updateFactor, type Affine } from './batch-norm-base.js';
 import type { NormOptions, StateArray } from './normalization.js';
 import { gridWeights, type GridWeight } from './tabn-grid.js';
 import { InvalidArgumentError } from '../util/errors.js';
@@ -141,14 +141,24 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
     const F = this.numFeatures;
     for (const { index, weight } of this.weightsAt(t)) {
       if (weight <= 0) continue;
-      const m = this.count[index] === 0 ? 1 : this.momentum * weight; // first weight: take the batch statistics
+      const countAfter = this.count[index] + weight;
+      // First weight: take the batch statistics. Momentum null (PyTorch's momentum=None, a cumulative
+      // average): w / count keeps each point's statistics the w-weighted mean of the batch
+      // statistics it received, Σ w_i b_i / Σ w_i (batch-norm-base.ts, updateFactor).
+      const m = this.count[index] === 0 ? 1 : updateFactor(this.momentum, weight, countAfter);
       for (let f = 0; f < F; f++) {
         const k = index * F + f;
         this.mean[k] = (1 - m) * this.mean[k] + m * mean[f];
         this.variance[k] = (1 - m) * this.variance[k] + m * variance[f];
       }
-      this.count[index] += weight;
+      this.count[index] = countAfter;
     }
+  }
+
+  resetRunningStats(): void {
+    this.mean.fill(0);
+    this.variance.fill(1);
+    this.count.fill(0);
   }
 
   /** Share of grid points that ever received weight (TABN.md: reported after training). */

@@ -47,6 +47,10 @@ export function trainArgs(spec: TrainSpec, profile: SweepProfile, dataDir: strin
   const args = [
     'train', '--data', dataDir, '--out', runDir, '--norm', spec.norm, '--method', spec.method, '--depth', String(spec.depth), '--width', String(spec.width),
     '--batch-size', String(spec.batchSize), '--window', String(profile.window), '--steps', String(spec.steps), '--seed', String(spec.seed), '--lr', String(profile.lr), '--warmup', String(profile.warmup), '--val-every', String(profile.valEvery), '--quiet',
+    // The claims are about the method as TABN.md specifies it: batch statistics throughout training,
+    // momentum-averaged running statistics, a grid point on every sample of the window. `physode
+    // train`'s own defaults add precise-BN recalibration and FrozenBN on a 1-interval grid (README).
+    '--grid-size', String(profile.window - 1), '--bn-recalibration', '0', '--bn-freeze', '0',
   ];
   if (spec.method === 'dopri5') args.push('--rtol', String(profile.rtol), '--atol', String(profile.atol));
   return backend ? [...args, '--backend', backend] : args;

@@ -49,10 +49,20 @@ export interface SolverOverride {
 
 export interface DynamicsModel {
   readonly variables: readonly TrainableVariable[];
-  /** Train mode (batch statistics, running statistics updated): loss and gradients for a batch of windows. */
-  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array): StepResult;
+  /**
+   * Loss and gradients for a batch of windows. Normalisation mode 'train' (default): batch
+   * statistics, running statistics updated; 'eval': through the running statistics, left unchanged
+   * (frozen BN, config.ts `bnFreeze`).
+   */
+  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode?: 'train' | 'eval'): StepResult;
   /** Eval mode: states from y0 at times ts (integration starts at ts[0]). */
   predict(y0: Float32Array, batch: number, ts: Float64Array, solver?: SolverOverride): Promise<Prediction>;
+  /**
+   * Optional: "precise BN" (Wu & Johnson 2021): running statistics reset and recomputed with the
+   * current weights as the cumulative average of training-mode forward solves (no gradients) of
+   * these windows, [B, D] initial states each over `ts`. Returns the NFE spent.
+   */
+  recalibrate?(batches: Iterable<{ readonly y0: Float32Array; readonly batch: number; readonly ts: Float64Array }>): number;
   /** Weights and normalisation state, for checkpoints. */
   getState(): NamedTensor[];
   setState(tensors: readonly NamedTensor[]): void;

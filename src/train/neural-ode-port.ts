@@ -62,13 +62,13 @@ export class NeuralOdePort implements DynamicsModel {
     this.variables = Object.entries(model.variables()).map(([name, variable]) => ({ name, variable }));
   }
 
-  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array): StepResult {
+  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode: 'train' | 'eval' = 'train'): StepResult {
     const dim = y0.length / batch;
     const W = ts.length;
     const y0t = tf.tensor2d(y0, [batch, dim]);
     const tgt = tf.tensor3d(swapLeading(target, batch, W, dim), [W, batch, dim]);
     try {
-      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt);
+      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt, { mode });
       const grads = new Map<string, tf.Tensor>();
       for (const v of this.variables) {
         const g = r.grads[v.variable.name];
@@ -96,6 +96,21 @@ export class NeuralOdePort implements DynamicsModel {
     } finally {
       y0t.dispose();
     }
+  }
+
+  recalibrate(batches: Iterable<{ readonly y0: Float32Array; readonly batch: number; readonly ts: Float64Array }>): number {
+    const model = this.model;
+    function* tensors() {
+      for (const b of batches) {
+        const y0 = tf.tensor2d(b.y0, [b.batch, b.y0.length / b.batch]);
+        try {
+          yield { y0, ts: Array.from(b.ts) };
+        } finally {
+          y0.dispose();
+        }
+      }
+    }
+    return model.recalibrateStatistics(tensors());
   }
 
   getState(): NamedTensor[] {

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { pathExists } from '../util/fs.js';
 import { randomBytes } from 'node:crypto';
-import { Rng, type RngState } from '../util/rng.js';
+import { Rng, deriveSeed, type RngState } from '../util/rng.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { InvalidArgumentError, PhysodeError } from '../util/errors.js';
 import type { ProgressCallback } from '../util/progress.js';
@@ -183,8 +183,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let loss = Number.NaN;
       let nfe = 0;
       let gradNorm = Number.NaN;
+      const frozen = hasRunningStats(config) && step > freezeAfter(config);
       try {
-        const result = model.lossAndGradients(batch.y0, batch.batchSize, stepTimes, batch.target);
+        if (frozen && step === freezeAfter(config) + 1) recalibrate(model, trainSet, ts, config, step);
+        const result = model.lossAndGradients(batch.y0, batch.batchSize, stepTimes, batch.target, frozen ? 'eval' : 'train');
         loss = result.loss;
         nfe = result.nfe;
         if (opts.injectNanAtSteps?.includes(step) && !injected.has(step)) {
@@ -223,6 +225,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         state.acc = { loss: 0, nfe: 0, gradNorm: 0, count: 0 };
       }
       if (step % config.valEvery === 0 || step === total) {
+        // Frozen statistics are part of the function being trained: not recalibrated.
+        if (!(hasRunningStats(config) && step > freezeAfter(config))) recalibrate(model, trainSet, ts, config, step);
         const v = await validate(model, valSet);
         lastVal = v.mse;
         await log.append({ step, kind: 'val', rolloutMse: v.mse, validPredictionTime: v.vpt, nfePerRollout: v.nfe });
@@ -265,6 +269,42 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     optimizer.dispose();
     model.dispose();
+  }
+}
+
+/** Normalisations with running statistics (which recalibration and freezing apply to). */
+function hasRunningStats(config: TrainConfig): boolean {
+  return config.model.norm === 'tabn' || config.model.norm === 'pop' || config.model.norm === 'popti';
+}
+
+/** The last step trained with batch statistics; later ones train through frozen running statistics. */
+function freezeAfter(config: TrainConfig): number {
+  return config.steps - Math.round(config.model.bnFreeze * config.steps);
+}
+
+/**
+ * Precise BN before a validation (config.ts, `bnRecalibration`): running statistics recomputed from
+ * `bnRecalibration` batches of full-span windows drawn from their own seeded stream (the training
+ * batches stay the same with or without it; a resumed run draws the same windows).
+ */
+function recalibrate(model: DynamicsModel, trainSet: Trajectories, ts: Float64Array, config: TrainConfig, step: number): void {
+  const K = config.model.bnRecalibration;
+  if (K === 0 || !model.recalibrate || !hasRunningStats(config)) return;
+  // Its own stream: the seed mixed with a constant (2^32 / golden ratio), then the step.
+  const rng = new Rng(deriveSeed(config.seed ^ 0x9e3779b9, step));
+  try {
+    model.recalibrate(
+      (function* () {
+        for (let k = 0; k < K; k++) {
+          const b = sampleWindows(trainSet, ts, config.batchSize, rng);
+          yield { y0: b.y0, batch: b.batchSize, ts };
+        }
+      })(),
+    );
+  } catch (err) {
+    // A solve the solver cannot finish leaves the average of the batches done; validation or the
+    // next training step then meets the same failure and handles it.
+    if (!isSolverFailure(err)) throw err;
   }
 }
 

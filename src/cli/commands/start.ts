@@ -20,12 +20,12 @@ const DEMOS: readonly Demo[] = [
   {
     name: 'pendulum',
     generate: ['pendulum', '--count', '256', '--samples', '100', '--t-end', '10', '--seed', '1'],
-    train: ['--norm', 'tabn', '--steps', '600', '--seed', '1'],
+    train: ['--norm', 'tabn', '--steps', '1200', '--seed', '1'],
   },
   {
     name: 'three-body',
     generate: ['nbody', '--preset', 'random', '--bodies', '3', '--count', '128', '--samples', '100', '--t-end', '2', '--seed', '1'],
-    train: ['--norm', 'tabn', '--steps', '400', '--width', '128', '--seed', '1'],
+    train: ['--norm', 'tabn', '--steps', '1500', '--batch-size', '64', '--width', '128', '--seed', '1'],
   },
 ];
 

@@ -21,8 +21,12 @@ model:
   --depth L            hidden layers (default ${D.model.depth})
   --width H            hidden units (default ${D.model.width})
   --activation NAME    tanh, softplus, silu (default ${D.model.activation})
-  --grid-size M        TA-BN grid intervals (default: window - 1, a grid point per sample)
+  --grid-size M        TA-BN grid intervals over the window (default ${D.model.gridSize}; see config.ts)
   --bn-momentum X      running-statistics momentum (default ${D.model.bnMomentum})
+  --bn-recalibration K recompute running statistics before each validation from K batches
+                       ("precise BN"; default ${D.model.bnRecalibration}, 0: off)
+  --bn-freeze F        train the last share F of the steps through the running statistics,
+                       recalibrated and frozen ("FrozenBN"; default ${D.model.bnFreeze}, 0: off)
 solver:
   --method NAME        euler, midpoint, rk4, bosh3, dopri5 (default ${D.solver.method})
   --rtol R --atol A    adaptive tolerances (default ${D.solver.rtol}, ${D.solver.atol})
@@ -67,9 +71,10 @@ export function configFromOptions(v: Record<string, string | boolean | undefined
       depth: int('depth', D.model.depth),
       width: int('width', D.model.width),
       activation: s('activation') ?? D.model.activation,
-      // One grid interval per sample interval of the (final) window unless given (see config.ts).
-      gridSize: int('grid-size', int('window', D.window, 2) - 1),
+      gridSize: int('grid-size', D.model.gridSize),
       bnMomentum: num('bn-momentum', D.model.bnMomentum),
+      bnRecalibration: int('bn-recalibration', D.model.bnRecalibration, 0),
+      bnFreeze: num('bn-freeze', D.model.bnFreeze),
     },
     solver: {
       method: s('method') ?? D.solver.method,
@@ -126,6 +131,8 @@ export const command: Command = {
         activation: { type: 'string' },
         'grid-size': { type: 'string' },
         'bn-momentum': { type: 'string' },
+        'bn-recalibration': { type: 'string' },
+        'bn-freeze': { type: 'string' },
         'batch-size': { type: 'string' },
         window: { type: 'string' },
         'initial-window': { type: 'string' },
