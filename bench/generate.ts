@@ -45,9 +45,9 @@ export async function run(args: readonly string[]): Promise<void> {
   const quick = args.includes('--quick');
   const root = mkdtempSync(join(tmpdir(), 'physode-bench-'));
   const cases: Case[] = [
-    { name: 'pendulum', options: { system: 'pendulum', count: quick ? 500 : 3000, samples: 200, tEnd: 20, split: [1, 0, 0] } },
-    { name: 'figure-eight', options: { system: 'nbody', preset: 'figure-eight', count: quick ? 2 : 4, samples: 1000, tEnd: 100 * FIGURE_EIGHT_PERIOD, split: [1, 0, 0] } },
-    { name: 'random-10-body', options: { system: 'nbody', preset: 'random', bodies: 10, count: quick ? 8 : 32, samples: 200, tEnd: 5, split: [1, 0, 0] } },
+    { name: 'pendulum', options: { system: 'pendulum', count: quick ? 500 : 20000, samples: 200, tEnd: 20, split: [1, 0, 0] } },
+    { name: 'figure-eight', options: { system: 'nbody', preset: 'figure-eight', count: quick ? 2 : 16, samples: 1000, tEnd: 100 * FIGURE_EIGHT_PERIOD, split: [1, 0, 0] } },
+    { name: 'random-10-body', options: { system: 'nbody', preset: 'random', bodies: 10, count: quick ? 8 : 128, samples: 200, tEnd: 5, split: [1, 0, 0] } },
   ];
   console.log('(shared machine: other jobs may run at the same time, so wall-clock rates are noisy; traj per CPU-second,');
   console.log(' counted over all threads of this process, shows the work per trajectory independently of the load)');
