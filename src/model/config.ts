@@ -6,6 +6,7 @@ import { checkNormKind } from '../nn/normalization.js';
 import type { MethodName } from '../ode/tableaux/index.js';
 import { tableauFor } from '../ode/tableaux/index.js';
 import { InvalidArgumentError } from '../util/errors.js';
+import type { MlpFieldConfig } from './mlp-field.js';
 
 export interface SolverConfig {
   readonly method: MethodName;
@@ -16,28 +17,11 @@ export interface SolverConfig {
   readonly maxSteps?: number;
 }
 
-export interface NeuralOdeConfig {
-  /** State dimension. */
-  readonly dim: number;
-  /** Hidden layers (default 2) and their width (default 64). */
-  readonly depth: number;
-  readonly width: number;
-  readonly activation: ActivationName;
-  readonly norm: NormKind;
-  readonly timeInput: boolean;
-  /** [t0, T]: the span the model is trained on (TA-BN's grid). */
-  readonly timeSpan: readonly [number, number];
-  /** TA-BN's M (default 100). */
-  readonly gridIntervals: number;
-  readonly eps: number;
-  /** Running-statistics momentum; null: cumulative average (PyTorch's momentum=None). */
-  readonly momentum: number | null;
-  readonly affine: boolean;
+/** The model: its vector field (MlpFieldConfig: dim, depth, width, activation, norm, timeSpan, TA-BN grid...) and its solver. */
+export interface NeuralOdeConfig extends MlpFieldConfig {
   readonly solver: SolverConfig;
   /** Gradients by the adjoint method (default false: backpropagation through the solver). */
   readonly adjoint: boolean;
-  /** Seed of the weight initialisation. */
-  readonly seed: number;
 }
 
 export type NeuralOdeConfigInput = Partial<Omit<NeuralOdeConfig, 'solver'>> & { dim: number; solver?: Partial<SolverConfig> };

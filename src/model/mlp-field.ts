@@ -20,8 +20,9 @@ import { InvalidArgumentError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
 export interface MlpFieldConfig {
+  /** State dimension. */
   readonly dim: number;
-  /** Number of hidden layers (each linear → norm → activation). */
+  /** Number of hidden layers (each linear → norm → activation; default 2) and their width (default 64). */
   readonly depth: number;
   readonly width: number;
   readonly activation: ActivationName;
@@ -30,10 +31,13 @@ export interface MlpFieldConfig {
   readonly timeInput: boolean;
   /** The model's span [t0, T] (TA-BN's grid). */
   readonly timeSpan: readonly [number, number];
+  /** TA-BN's M (default 100). */
   readonly gridIntervals: number;
   readonly eps: number;
+  /** Running-statistics momentum; null: cumulative average (PyTorch's momentum=None). */
   readonly momentum: number | null;
   readonly affine: boolean;
+  /** Seed of the weight initialisation. */
   readonly seed: number;
 }
 
