@@ -3,6 +3,7 @@
  * change. Shared by `physode train`, `eval` and `rollout` (the parsing stays in src/cli/commands).
  */
 import { InvalidArgumentError } from '../util/errors.js';
+import type { SolverOverride } from './model-port.js';
 
 export function parseNumber(name: string, value: string): number {
   const v = Number(value);
@@ -37,4 +38,22 @@ export function parseIndexList(name: string, value: string): number[] {
   }
   if (out.size === 0) throw new InvalidArgumentError(`--${name} expects indices like 0,1,2 or 0-3, got '${value}'`);
   return [...out].sort((a, b) => a - b);
+}
+
+/** parseArgs options shared by the commands that may evaluate with another solver than training's. */
+export const SOLVER_OVERRIDE_OPTIONS = {
+  method: { type: 'string' },
+  rtol: { type: 'string' },
+  atol: { type: 'string' },
+  step: { type: 'string' },
+} as const;
+
+/** The solver override given by --method/--rtol/--atol/--step (unset fields keep the run's own). */
+export function parseSolverOverride(values: { method?: string; rtol?: string; atol?: string; step?: string }): SolverOverride {
+  return {
+    method: values.method,
+    rtol: values.rtol !== undefined ? parseNumber('rtol', values.rtol) : undefined,
+    atol: values.atol !== undefined ? parseNumber('atol', values.atol) : undefined,
+    step: values.step !== undefined ? parseNumber('step', values.step) : undefined,
+  };
 }

@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 import { formatNumber } from '../../util/format.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { SPLITS, type Split } from '../../data/types.js';
-import { parseChoice, parseInteger, parseNumber } from '../../train/cli-options.js';
+import { parseChoice, parseInteger, parseNumber, parseSolverOverride, SOLVER_OVERRIDE_OPTIONS } from '../../train/cli-options.js';
 
 const usage = `usage: physode eval RUN --data DIR [options]
 
@@ -44,10 +44,7 @@ export const command: Command = {
         'batch-size': { type: 'string' },
         outliers: { type: 'string' },
         'outlier-seed': { type: 'string' },
-        method: { type: 'string' },
-        rtol: { type: 'string' },
-        atol: { type: 'string' },
-        step: { type: 'string' },
+        ...SOLVER_OVERRIDE_OPTIONS,
         threshold: { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean' },
@@ -60,12 +57,7 @@ export const command: Command = {
     const which = parseChoice('which', values.which ?? 'best', ['best', 'last'] as const);
     const batchSize = values['batch-size'] !== undefined ? parseInteger('batch-size', values['batch-size'], 1) : 0;
     const outliers = values.outliers !== undefined ? parseNumber('outliers', values.outliers) : 0;
-    const solver = {
-      method: values.method,
-      rtol: values.rtol !== undefined ? parseNumber('rtol', values.rtol) : undefined,
-      atol: values.atol !== undefined ? parseNumber('atol', values.atol) : undefined,
-      step: values.step !== undefined ? parseNumber('step', values.step) : undefined,
-    };
+    const solver = parseSolverOverride(values);
     const threshold = values.threshold !== undefined ? parseNumber('threshold', values.threshold) : 0.5;
 
     // Refuse impossible settings before any loading.

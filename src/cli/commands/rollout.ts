@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { SPLITS, type Split } from '../../data/types.js';
-import { parseChoice, parseIndexList, parseNumber } from '../../train/cli-options.js';
+import { parseChoice, parseIndexList, parseNumber, parseSolverOverride, SOLVER_OVERRIDE_OPTIONS } from '../../train/cli-options.js';
 
 const usage = `usage: physode rollout RUN --data DIR [options]
 
@@ -36,10 +36,7 @@ export const command: Command = {
         horizon: { type: 'string' },
         which: { type: 'string' },
         out: { type: 'string' },
-        method: { type: 'string' },
-        rtol: { type: 'string' },
-        atol: { type: 'string' },
-        step: { type: 'string' },
+        ...SOLVER_OVERRIDE_OPTIONS,
         backend: { type: 'string' },
       },
     });
@@ -50,12 +47,7 @@ export const command: Command = {
     const which = parseChoice('which', values.which ?? 'best', ['best', 'last'] as const);
     const requested = values.indices !== undefined ? parseIndexList('indices', values.indices) : null;
     const horizon = values.horizon !== undefined ? parseNumber('horizon', values.horizon) : undefined;
-    const solver = {
-      method: values.method,
-      rtol: values.rtol !== undefined ? parseNumber('rtol', values.rtol) : undefined,
-      atol: values.atol !== undefined ? parseNumber('atol', values.atol) : undefined,
-      step: values.step !== undefined ? parseNumber('step', values.step) : undefined,
-    };
+    const solver = parseSolverOverride(values);
 
     const { initBackend, parseBackendPreference } = await import('../../backend/backend.js');
     const backend = await initBackend(parseBackendPreference(values.backend ?? 'auto'));
