@@ -4,32 +4,16 @@
  * defaults 20 and 5,000) in headless Debian Chromium with software rendering, driven by
  * playwright-core. Prints frames per second and the GL implementation that drew them.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { CHROMIUM_PATH, hasChromium, launchChromium } from '../viewer/headless-chromium.js';
+import type { BenchOptions, BenchResult } from '../viewer/src/bench-result.js';
 import { startServer } from '../src/server/start.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 
-/** What the page's `physodeBench()` returns (viewer/src/bench.ts). */
-interface BenchResult {
-  readonly fps: number;
-  readonly frames: number;
-  readonly seconds: number;
-  readonly bodies: number;
-  readonly trailSamples: number;
-  readonly segmentsPerFrame: number;
-  readonly drawnSegmentsPerFrame: number;
-  readonly medianFrameMs: number;
-  readonly p95FrameMs: number;
-  readonly canvas: { readonly width: number; readonly height: number };
-  readonly glRenderer: string;
-}
-type BenchPage = { physodeBench?: (o: { bodies: number; samples: number; seconds: number; maxSegments?: number }) => Promise<BenchResult> };
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+type BenchPage = { physodeBench?: (o: BenchOptions) => Promise<BenchResult> };
 
 export async function run(args: readonly string[]): Promise<void> {
   const { values } = parseArgs({
@@ -44,13 +28,13 @@ export async function run(args: readonly string[]): Promise<void> {
       height: { type: 'string', default: '720' },
     },
   });
-  if (!existsSync(CHROMIUM)) {
-    console.log(`viewer: skipped, ${CHROMIUM} not found (apt-get install chromium)`);
+  if (!hasChromium()) {
+    console.log(`viewer: skipped, ${CHROMIUM_PATH} not found (apt-get install chromium)`);
     return;
   }
   const root = await mkdtemp(join(tmpdir(), 'physode-bench-viewer-'));
   const server = await startServer({ port: 0, datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs') });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: Number(values.width), height: Number(values.height) } });
     const page = await context.newPage();

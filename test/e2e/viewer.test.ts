@@ -8,21 +8,19 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../viewer/headless-chromium.js';
 import { createApp } from '../../src/server/app.js';
 import { workerPredictor } from '../../src/server/predictor.js';
 import { trainTinyRun, writeFixtureDataset, type FixtureDataset } from '../server/fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const OUT = join(process.cwd(), 'test-output');
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium) to run the browser test`;
+const skip = hasChromium() ? false : `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) to run the browser test`;
 if (skip) console.log(`# e2e viewer test SKIPPED: ${skip}`);
 
 let root: string;
@@ -45,7 +43,7 @@ before(async () => {
   await new Promise((r) => server.once('listening', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   await mkdir(OUT, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -8,32 +8,9 @@ import * as THREE from 'three';
 import { Figure } from './figure.js';
 import { TrailSet, TRAIL_SEGMENT_BUDGET } from './trail.js';
 import { bodyColor } from './colors.js';
+import type { BenchOptions, BenchResult } from './bench-result.js';
 
-export interface BenchOptions {
-  readonly bodies?: number;
-  readonly samples?: number;
-  readonly seconds?: number;
-  /** Keep the trails still (measures drawing alone, without the per-frame uploads). */
-  readonly still?: boolean;
-  /** Level of detail: segments drawn per trail at most (default: an equal share of TRAIL_SEGMENT_BUDGET). */
-  readonly maxSegments?: number;
-}
-
-export interface BenchResult {
-  readonly fps: number;
-  readonly frames: number;
-  readonly seconds: number;
-  readonly bodies: number;
-  readonly trailSamples: number;
-  /** Segments the trails hold in all (bodies x (samples - 1)). */
-  readonly segmentsPerFrame: number;
-  /** Segments actually drawn after the level of detail (at most maxSegments per trail). */
-  readonly drawnSegmentsPerFrame: number;
-  readonly medianFrameMs: number;
-  readonly p95FrameMs: number;
-  readonly canvas: { readonly width: number; readonly height: number };
-  readonly glRenderer: string;
-}
+export type { BenchOptions, BenchResult } from './bench-result.js';
 
 /** Name of the GL implementation (e.g. SwiftShader for Chromium's software rendering). */
 export function glRendererName(renderer: THREE.WebGLRenderer): string {
