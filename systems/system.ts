@@ -61,11 +61,21 @@ export interface SystemInstance {
    */
   energyScale?(params: ArrayLike<number>): number;
   /** Default dataset size and span for `physode generate` (small: `npm start` makes one on first run). */
-  readonly defaults?: { readonly count: number; readonly samples: number; readonly tEnd: number };
+  readonly defaults?: GenerationDefaults;
   /** Optional viewer hint: a radius per point of `positions` (n-body: grows with the mass). */
   pointRadius?(params: ArrayLike<number>): Float64Array;
   /** Optional further invariants by name (n-body: momentum and angular momentum components). */
   invariants?(y: ArrayLike<number>, params: ArrayLike<number>): Record<string, number>;
+}
+
+/** What `physode generate` uses for a system when the command line does not say. */
+export interface GenerationDefaults {
+  readonly count: number;
+  readonly samples: number;
+  readonly tEnd: number;
+  /** Ground-truth integrator (default odex) and its rtol = atol (default 1e-12), for systems that need another. */
+  readonly integrator?: 'odex' | 'dop853';
+  readonly tolerance?: number;
 }
 
 /** A registered system: a name, a description, the presets it knows, and a factory. */

@@ -19,6 +19,7 @@ import { decodeShard, encodeShard, sha256Hex } from '../data/shard.js';
 import { combine, stdOf, summarize } from '../data/stats.js';
 import { resolveOptions, type GenerateOptions, type ResolvedOptions } from './options.js';
 import { SEED_DERIVATION, type TrajectoryChunk } from './trajectories.js';
+import type { IntegratorName } from './solve.js';
 import { inThreadRunner, workerPoolRunner, type ChunkRunner, type WorkerInit } from './pool.js';
 
 export type { GenerateOptions } from './options.js';
@@ -44,6 +45,11 @@ interface PlannedShard {
 }
 
 const ODEX_VERSION: string = (createRequire(import.meta.url)('odex/package.json') as { version: string }).version;
+/** The manifest's record of the ground-truth integrator. */
+const INTEGRATOR_DESCRIPTIONS: Readonly<Record<IntegratorName, { integrator: string; integratorVersion: string }>> = {
+  odex: { integrator: 'odex (Hairer-Wanner GBS extrapolation, dense output)', integratorVersion: ODEX_VERSION },
+  dop853: { integrator: 'dop853 (Dormand-Prince 8(5,3), Hairer-Wanner step control, 7th-order dense output, compensated summation)', integratorVersion: `physode ${physodeVersion}` },
+};
 const SHARD_PATTERN = /^shard-\d{5,}\.npz$/;
 
 /** Shards in index order: train, then val, then test, each split cut into shards of shardSize. */
@@ -77,8 +83,7 @@ function skeleton(r: ResolvedOptions): Omit<Manifest, 'shards' | 'stats'> {
     state: { dim: s.dim, labels: s.stateLabels, ...(s.layout ? { layout: s.layout } : {}) },
     times: { start: 0, end: r.tEnd, count: r.samples },
     generator: {
-      integrator: 'odex (Hairer-Wanner GBS extrapolation, dense output)',
-      integratorVersion: ODEX_VERSION,
+      ...INTEGRATOR_DESCRIPTIONS[r.integrator],
       rtol: r.rtol,
       atol: r.atol,
       seed: r.seed,
@@ -89,7 +94,7 @@ function skeleton(r: ResolvedOptions): Omit<Manifest, 'shards' | 'stats'> {
       count: r.count,
       shardSize: r.shardSize,
       split: r.split,
-      interpolationDegree: r.interpolationDegree,
+      ...(r.integrator === 'odex' ? { interpolationDegree: r.interpolationDegree } : {}),
     } as Manifest['generator'],
   };
 }
@@ -208,7 +213,7 @@ export async function generateDataset(options: GenerateOptions, hooks: GenerateH
       system: r.instance.name,
       options: r.systemOptions,
       times: Array.from(sampleTimes(skel.times)),
-      settings: { seed: r.seed, rtol: r.rtol, atol: r.atol, noise: r.noise, derivatives: r.derivatives, maxSteps: r.maxSteps, interpolationDegree: r.interpolationDegree },
+      settings: { seed: r.seed, integrator: r.integrator, rtol: r.rtol, atol: r.atol, noise: r.noise, derivatives: r.derivatives, maxSteps: r.maxSteps, interpolationDegree: r.interpolationDegree },
     };
     const runner = workers === 1 ? inThreadRunner(init) : workerPoolRunner(init, workers);
     try {

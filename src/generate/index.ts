@@ -1,5 +1,7 @@
 /** Ground-truth generation: the public entry points. */
 export { generateDataset, planShards, type GenerateHooks, type GenerateResult } from './generate.js';
 export { resolveOptions, defaultWorkers, DEFAULT_TOLERANCE, type GenerateOptions, type ResolvedOptions } from './options.js';
-export { solveTrajectory, IntegrationError, DEFAULT_INTERPOLATION_DEGREE, type SolveOptions, type SolveResult } from './solve.js';
+export { solveTrajectory, IntegrationError, INTEGRATORS, DEFAULT_INTERPOLATION_DEGREE, type IntegratorName, type SolveOptions, type SolveResult } from './solve.js';
+export { dop853, type Dop853Options, type Dop853Result } from './dop853.js';
+export type { RightHandSide } from './integrator.js';
 export { computeTrajectories, relativeEnergyError, SEED_DERIVATION, type TrajectoryChunk, type TrajectorySettings } from './trajectories.js';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SystemInstance, SystemOptions } from '../../systems/system.js';
 import { getSystem } from '../../systems/index.js';
 import { InvalidArgumentError } from '../util/errors.js';
+import { INTEGRATORS, type IntegratorName } from './solve.js';
 
 export interface GenerateOptions {
   readonly system: string;
@@ -20,6 +21,8 @@ export interface GenerateOptions {
   /** Trajectories per shard; default: as many as fit in about 32 MiB of states, at most 10,000. */
   readonly shardSize?: number;
   readonly workers?: number;
+  /** Ground-truth integrator; default: the system's (odex for all but the Pythagorean preset). */
+  readonly integrator?: IntegratorName;
   readonly rtol?: number;
   readonly atol?: number;
   readonly noise?: number;
@@ -41,6 +44,7 @@ export interface ResolvedOptions {
   readonly seed: number;
   readonly shardSize: number;
   readonly workers: number;
+  readonly integrator: IntegratorName;
   readonly rtol: number;
   readonly atol: number;
   readonly noise: number;
@@ -79,8 +83,10 @@ export function resolveOptions(o: GenerateOptions): ResolvedOptions {
   check(Number.isFinite(tEnd) && tEnd > 0, `--t-end must be a positive number, got ${tEnd}`, 'e.g. --t-end 10');
   const seed = o.seed ?? 0;
   check(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, `--seed must be an integer in [0, 2^32), got ${seed}`, 'e.g. --seed 42');
-  const rtol = o.rtol ?? DEFAULT_TOLERANCE;
-  const atol = o.atol ?? DEFAULT_TOLERANCE;
+  const integrator = o.integrator ?? d.integrator ?? 'odex';
+  check(INTEGRATORS.includes(integrator), `unknown integrator '${integrator}'`, `use one of: ${INTEGRATORS.join(', ')}`);
+  const rtol = o.rtol ?? d.tolerance ?? DEFAULT_TOLERANCE;
+  const atol = o.atol ?? d.tolerance ?? DEFAULT_TOLERANCE;
   check(rtol > 0 && rtol < 1, `--rtol must be in (0, 1), got ${rtol}`, 'e.g. --rtol 1e-12');
   check(atol > 0 && atol < 1, `--atol must be in (0, 1), got ${atol}`, 'e.g. --atol 1e-12');
   const noise = o.noise ?? 0;
@@ -99,7 +105,7 @@ export function resolveOptions(o: GenerateOptions): ResolvedOptions {
   const name = typeof instance.options.preset === 'string' ? instance.options.preset : instance.name;
   return {
     instance, systemOptions, out: o.out ?? join('datasets', name), count, samples, tEnd, seed, shardSize,
-    workers, rtol, atol, noise, split, derivatives: o.derivatives ?? false, force: o.force ?? false,
+    workers, integrator, rtol, atol, noise, split, derivatives: o.derivatives ?? false, force: o.force ?? false,
     maxSteps: o.maxSteps, interpolationDegree,
   };
 }

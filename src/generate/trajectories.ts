@@ -7,12 +7,13 @@
 import type { SystemInstance } from '../../systems/system.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { PhysodeError } from '../util/errors.js';
-import { solveTrajectory, IntegrationError } from './solve.js';
+import { solveTrajectory, IntegrationError, type IntegratorName } from './solve.js';
 
 export const SEED_DERIVATION = 'seed_i = deriveSeed(seed, i) for global index i (src/util/rng.ts); Rng(seed_i) draws params, then y0, then the noise';
 
 export interface TrajectorySettings {
   readonly seed: number;
+  readonly integrator?: IntegratorName;
   readonly rtol: number;
   readonly atol: number;
   /** Observation noise: Gaussian, standard deviation noise * (spread of each component along its trajectory). */

@@ -121,6 +121,16 @@ describe('generateDataset', () => {
     assert.deepEqual(JSON.parse(out), { t: ['float64', [11]], y: ['float64', [2, 11, 18]], params: ['float64', [2, 5]], energy: ['float64', [2, 11]], index: ['int32', [2]] });
   });
 
+  test('the pythagorean preset is generated with DOP853 and records it; --integrator is checked', async () => {
+    const out = join(root, 'pythagorean');
+    const { manifest } = await generateDataset({ system: 'nbody', preset: 'pythagorean', out, samples: 701, workers: 1 });
+    assert.match(manifest.generator.integrator, /^dop853 /);
+    assert.equal(manifest.generator.rtol, 1e-13);
+    // Independent reference: the energy -769/60 of Burrau's initial data, held to 1e-9 (issue 2).
+    assert.ok(manifest.stats.maxRelEnergyError <= 1e-9, `max |dE/E| ${manifest.stats.maxRelEnergyError}`);
+    await assert.rejects(generateDataset({ system: 'pendulum', out: join(root, 'bad-integrator'), integrator: 'rk45' as never }), (err: unknown) => err instanceof InvalidArgumentError && /unknown integrator 'rk45'/.test(err.message));
+  });
+
   test('a failed solve names the trajectory and its seed', () => {
     const sys = getSystem('pendulum').create();
     const times = Float64Array.from({ length: 11 }, (_, i) => i);

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
 import { InvalidArgumentError } from '../../util/errors.js';
-import { generateDataset, type GenerateOptions } from '../../generate/index.js';
+import { generateDataset, INTEGRATORS, type GenerateOptions, type IntegratorName } from '../../generate/index.js';
 import { listSystems } from '../../../systems/index.js';
 
 const usage = `usage: physode generate <system> [options]
@@ -26,8 +26,10 @@ options:
   --seed S           master seed (default 0)
   --shard-size M     trajectories per shard (default: about 32 MiB of states per shard)
   --workers W        worker threads (default: the number of cores)
-  --rtol R           relative tolerance (default 1e-12)
-  --atol A           absolute tolerance (default 1e-12)
+  --integrator I     ground truth: odex (Hairer's extrapolation) or dop853 (Dormand-Prince 8)
+                     (default odex; dop853 for the pythagorean preset)
+  --rtol R           relative tolerance (default 1e-12; 1e-13 for the pythagorean preset)
+  --atol A           absolute tolerance (default 1e-12; 1e-13 for the pythagorean preset)
   --noise S          Gaussian observation noise, relative to each component's spread (y_clean kept)
   --split a,b,c      train,val,test fractions (default 0.8,0.1,0.1)
   --derivatives      also store exact time derivatives dydt
@@ -43,6 +45,13 @@ function num(name: string, value: string | undefined, integer = false): number |
   return n;
 }
 
+function integratorName(value: string | undefined): IntegratorName | undefined {
+  if (value === undefined) return undefined;
+  const known: readonly string[] = INTEGRATORS;
+  if (!known.includes(value)) throw new InvalidArgumentError(`--integrator must be one of ${INTEGRATORS.join(', ')}, got '${value}'`, 'e.g. --integrator dop853');
+  return value as IntegratorName;
+}
+
 function parseOptions(argv: readonly string[]) {
   try {
     return parseArgs({
@@ -52,7 +61,7 @@ function parseOptions(argv: readonly string[]) {
       options: {
         out: { type: 'string' }, count: { type: 'string' }, samples: { type: 'string' }, 't-end': { type: 'string' },
         preset: { type: 'string' }, bodies: { type: 'string' }, softening: { type: 'string' }, eccentricity: { type: 'string' },
-        seed: { type: 'string' }, 'shard-size': { type: 'string' }, workers: { type: 'string' }, rtol: { type: 'string' },
+        seed: { type: 'string' }, 'shard-size': { type: 'string' }, workers: { type: 'string' }, integrator: { type: 'string' }, rtol: { type: 'string' },
         atol: { type: 'string' }, noise: { type: 'string' }, split: { type: 'string' }, derivatives: { type: 'boolean' },
         force: { type: 'boolean' }, quiet: { type: 'boolean' },
       },
@@ -96,6 +105,7 @@ export const command: Command = {
       seed: num('seed', values.seed, true),
       shardSize: num('shard-size', values['shard-size'], true),
       workers: num('workers', values.workers, true),
+      integrator: integratorName(values.integrator),
       rtol: num('rtol', values.rtol),
       atol: num('atol', values.atol),
       noise: num('noise', values.noise),
