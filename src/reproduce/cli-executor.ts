@@ -52,13 +52,13 @@ export function trainArgs(spec: TrainSpec, profile: SweepProfile, dataDir: strin
     // train`'s own defaults add precise-BN recalibration and FrozenBN on a 1-interval grid (README).
     '--grid-size', String(profile.window - 1), '--bn-recalibration', '0', '--bn-freeze', '0',
   ];
-  if (spec.method === 'dopri5') args.push('--rtol', String(profile.rtol), '--atol', String(profile.atol));
+  if (spec.method === 'dopri5') args.push('--rtol', String(profile.rtol), '--atol', String(profile.atol), '--max-steps', String(profile.trainMaxSteps));
   return backend ? [...args, '--backend', backend] : args;
 }
 
 export function evalArgs(runDir: string, dataDir: string, c: EvalCondition, profile: SweepProfile, backend?: string): string[] {
   const args = ['eval', runDir, '--data', dataDir, '--batch-size', String(c.batchSize), '--method', c.method, '--json'];
-  if (c.method === 'dopri5') args.push('--rtol', String(profile.rtol), '--atol', String(profile.atol));
+  if (c.method === 'dopri5') args.push('--rtol', String(profile.rtol), '--atol', String(profile.atol), '--max-steps', String(Math.ceil(profile.nfeBlowUp / 6)));
   if (c.outliers > 0) args.push('--outliers', String(c.outliers));
   return backend ? [...args, '--backend', backend] : args;
 }

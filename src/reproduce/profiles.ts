@@ -52,8 +52,13 @@ export interface SweepProfile {
   readonly methods: readonly MethodName[];
   /** Normalisations compared in experiments 1, 2 and 5. */
   readonly norms: readonly NormName[];
-  /** NFE per evaluation rollout above which a run counts as an NFE blow-up. */
+  /** NFE per evaluation rollout above which a run counts as an NFE blow-up (evaluation solves
+   * stop at nfeBlowUp / 6 dopri5 steps). */
   readonly nfeBlowUp: number;
+  /** Step limit of each adaptive training solve (`physode train --max-steps`): a field that turns
+   * stiff fails fast (measured: TA-BN with dopri5 on the pendulum went from 108 to 10,493 NFE per
+   * training step within 20 steps, which would take hours per run). */
+  readonly trainMaxSteps: number;
   /** Seconds after which a child process is killed and its run recorded as a timeout. */
   readonly childTimeoutSeconds: number;
   /** Dataset per system. */
@@ -86,7 +91,8 @@ export const FULL: SweepProfile = {
   methods: ['euler', 'rk4', 'dopri5'],
   norms: ALL_NORMS,
   nfeBlowUp: 20000,
-  childTimeoutSeconds: 1800,
+  trainMaxSteps: 500,
+  childTimeoutSeconds: 900,
   datasets: {
     pendulum: { count: 640, samples: 50, tEnd: 10, split: '0.5,0.1,0.4' },
     'double-pendulum': { count: 640, samples: 50, tEnd: 5, split: '0.5,0.1,0.4' },

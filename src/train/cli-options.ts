@@ -46,14 +46,16 @@ export const SOLVER_OVERRIDE_OPTIONS = {
   rtol: { type: 'string' },
   atol: { type: 'string' },
   step: { type: 'string' },
+  'max-steps': { type: 'string' },
 } as const;
 
-/** The solver override given by --method/--rtol/--atol/--step (unset fields keep the run's own). */
-export function parseSolverOverride(values: { method?: string; rtol?: string; atol?: string; step?: string }): SolverOverride {
+/** The solver override given by --method/--rtol/--atol/--step/--max-steps (unset fields keep the run's own). */
+export function parseSolverOverride(values: { method?: string; rtol?: string; atol?: string; step?: string; 'max-steps'?: string }): SolverOverride {
   return {
     method: values.method,
     rtol: values.rtol !== undefined ? parseNumber('rtol', values.rtol) : undefined,
     atol: values.atol !== undefined ? parseNumber('atol', values.atol) : undefined,
     step: values.step !== undefined ? parseNumber('step', values.step) : undefined,
+    maxSteps: values['max-steps'] !== undefined ? parseInteger('max-steps', values['max-steps'], 1) : undefined,
   };
 }

@@ -61,6 +61,12 @@ export interface SolverSpec {
   /** Fixed step size for fixed-step methods; null: one step per sample interval. */
   readonly step: number | null;
   readonly adjoint: boolean;
+  /**
+   * Adaptive methods: the step limit of each training solve (null: the solver's default, 10,000).
+   * A solve past it is a divergence signal (recovery, then failure): it bounds the cost of a field
+   * that turns stiff during training.
+   */
+  readonly maxSteps?: number | null;
 }
 
 export interface TrainConfig {
@@ -120,7 +126,7 @@ export interface TrainConfig {
 
 export const DEFAULT_CONFIG: TrainConfig = {
   model: { norm: 'tabn', depth: 2, width: 64, activation: 'tanh', gridSize: 1, bnMomentum: 0.1, bnRecalibration: 32, bnFreeze: 0.5 },
-  solver: { method: 'rk4', rtol: 1e-5, atol: 1e-6, step: null, adjoint: false },
+  solver: { method: 'rk4', rtol: 1e-5, atol: 1e-6, step: null, maxSteps: null, adjoint: false },
   batchSize: 256,
   window: 10,
   initialWindow: null,
@@ -182,6 +188,9 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   positive('rtol', c.solver.rtol);
   positive('atol', c.solver.atol);
   if (c.solver.step !== null) positive('step', c.solver.step);
+  if (c.solver.maxSteps != null && !(Number.isInteger(c.solver.maxSteps) && c.solver.maxSteps > 0)) {
+    throw new InvalidArgumentError(`--max-steps must be a positive integer, got ${c.solver.maxSteps}`, 'e.g. --max-steps 500');
+  }
   positiveInt('batch-size', c.batchSize);
   if (c.batchSize < 2 && (c.model.norm === 'minibatch' || c.model.norm === 'tabn' || c.model.norm === 'pop' || c.model.norm === 'popti')) {
     throw new InvalidArgumentError(`--batch-size ${c.batchSize} cannot train batch normalisation ('${c.model.norm}'): the batch variance of one sample is zero`, 'use --batch-size 2 or more (32 is the default)');

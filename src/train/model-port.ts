@@ -45,6 +45,8 @@ export interface SolverOverride {
   readonly rtol?: number;
   readonly atol?: number;
   readonly step?: number | null;
+  /** Adaptive methods: the step limit of each solve. */
+  readonly maxSteps?: number;
 }
 
 export interface DynamicsModel {

@@ -20,7 +20,7 @@ import type { TrainableVariable } from './optimizer.js';
 export function solverOptions(base: { method: string; rtol: number; atol: number; step?: number | null }, o: SolverOverride = {}, fallbackStep?: number): Partial<OdeOptions> {
   const method = (o.method ?? base.method) as MethodName;
   const adaptive = isAdaptive(tableauFor(method));
-  if (adaptive) return { method, rtol: o.rtol ?? base.rtol, atol: o.atol ?? base.atol, step: undefined, steps: undefined };
+  if (adaptive) return { method, rtol: o.rtol ?? base.rtol, atol: o.atol ?? base.atol, step: undefined, steps: undefined, ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}) };
   // A fixed-step method always gets a step size (see neuralOdeConfig): the override's, the model's,
   // else the output grid's first interval.
   const step = o.step ?? base.step ?? fallbackStep;
@@ -39,7 +39,7 @@ export function neuralOdeConfig(bp: ModelBlueprint): NeuralOdeConfigInput {
     gridIntervals: bp.model.gridSize,
     momentum: bp.model.bnMomentum,
     solver: adaptive
-      ? { method: bp.solver.method as MethodName, rtol: bp.solver.rtol, atol: bp.solver.atol }
+      ? { method: bp.solver.method as MethodName, rtol: bp.solver.rtol, atol: bp.solver.atol, ...(bp.solver.maxSteps != null ? { maxSteps: bp.solver.maxSteps } : {}) }
       : // Always an explicit step: src/ode/integrate.ts takes ONE step over the whole span when a
         // fixed-step method gets neither step nor steps (options.ts documents one per interval).
         { method: bp.solver.method as MethodName, step: bp.solver.step ?? bp.defaultStep },

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromOptions } from '../../src/cli/commands/train.js';
 import { command as evalCommand } from '../../src/cli/commands/eval.js';
-import { parseIndexList } from '../../src/train/cli-options.js';
+import { parseIndexList, parseSolverOverride } from '../../src/train/cli-options.js';
+import { neuralOdeConfig, solverOptions } from '../../src/train/neural-ode-port.js';
 import { DEFAULT_CONFIG, validateConfig } from '../../src/train/config.js';
 import { InvalidArgumentError } from '../../src/util/errors.js';
 import { initBackend } from '../../src/backend/backend.js';
@@ -31,6 +32,16 @@ describe('command-line options of train, eval and rollout', () => {
     assert.equal(config.weightDecay, 0.01);
   });
 
+  test('--max-steps bounds each adaptive solve of training and reaches the model', () => {
+    const { config } = configFromOptions({ method: 'dopri5', 'max-steps': '500' });
+    assert.equal(config.solver.maxSteps, 500);
+    const blueprint = { model: config.model, solver: config.solver, dim: 2, span: [0, 1] as [number, number], defaultStep: 0.1, seed: 0 };
+    assert.equal(neuralOdeConfig(blueprint).solver?.maxSteps, 500);
+    assert.equal(neuralOdeConfig({ ...blueprint, solver: { ...config.solver, maxSteps: null } }).solver?.maxSteps, undefined);
+    assert.deepEqual(parseSolverOverride({ 'max-steps': '40' }).maxSteps, 40);
+    assert.equal(solverOptions({ method: 'dopri5', rtol: 1e-5, atol: 1e-6 }, { maxSteps: 40 }).maxSteps, 40);
+  });
+
   const bad: Array<[Record<string, string>, RegExp]> = [
     [{ width: 'wide' }, /--width expects a number/],
     [{ depth: '1.5' }, /--depth expects an integer/],
@@ -38,6 +49,7 @@ describe('command-line options of train, eval and rollout', () => {
     [{ optimizer: 'sgd' }, /--optimizer 'sgd' is not one of/],
     [{ steps: '10', epochs: '2' }, /either --steps or --epochs/],
     [{ window: '1' }, /--window expects an integer >= 2/],
+    [{ 'max-steps': '0' }, /--max-steps expects an integer >= 1/],
   ];
   for (const [opts, message] of bad) {
     test(`bad input ${JSON.stringify(opts)} gives a one-line error`, () => {

@@ -68,7 +68,7 @@ export class TrailSet {
   private stride = 0;
   /** First vertex of each trail in the geometry, and its number of segments, at `stride`. */
   private layout: { base: number; segments: number }[] = [];
-  private shown = { head: -1, length: -1, stride: -1 };
+  private shown = { from: -1, to: -1, stride: -1 };
 
   /** Trails of equal sample counts; `width` in pixels. */
   constructor(
@@ -159,10 +159,11 @@ export class TrailSet {
     const stride = Math.max(1, Math.ceil(len / perTrail));
     if (stride !== this.stride) this.build(stride);
     const h = Math.max(0, Math.min(head, n - 1));
-    if (h === this.shown.head && len === this.shown.length && stride === this.shown.stride) return;
-    this.shown = { head: h, length: len, stride };
     const to = Math.floor(h / stride);
     const from = Math.max(0, Math.floor((h - len) / stride));
+    // The drawn segments change only when the head crosses a stride boundary: most frames upload nothing.
+    if (from === this.shown.from && to === this.shown.to && stride === this.shown.stride) return;
+    this.shown = { from, to, stride };
     const index = this.geometry.getIndex()!;
     const out = index.array as Uint32Array;
     let w = 0;

@@ -20,6 +20,7 @@ n-body), NFE per rollout, wall time. Writes RUN/eval-<split>.json and plots.
                            metrics on the clean samples only
   --outlier-seed S         (default 0)
   --method NAME --rtol R --atol A --step H   evaluate with another solver than training's
+  --max-steps N                               adaptive methods: step limit of each solve (default 10000)
   --threshold X            valid-prediction-time threshold (default 0.5)
   --backend NAME           auto, tensorflow, wasm, cpu
   --json                   machine-readable output`;

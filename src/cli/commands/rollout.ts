@@ -18,6 +18,7 @@ index [K] (dataset numbering), position [K] (within the split). Past the data's 
   --which best|last        (default best)
   --out FILE               (default RUN/rollouts.npz)
   --method NAME --rtol R --atol A --step H   another solver than training's
+  --max-steps N                               adaptive methods: step limit of each solve (default 10000)
   --backend NAME`;
 
 export const command: Command = {

@@ -31,6 +31,8 @@ solver:
   --method NAME        euler, midpoint, rk4, bosh3, dopri5 (default ${D.solver.method})
   --rtol R --atol A    adaptive tolerances (default ${D.solver.rtol}, ${D.solver.atol})
   --step H             fixed step size (default: the data's sample interval)
+  --max-steps N        adaptive methods: step limit of each training solve (default 10000);
+                       a solve past it counts as divergence (recovery, then failure)
   --adjoint            gradients by the adjoint method
 training:
   --batch-size B       windows per step (default ${D.batchSize})
@@ -81,6 +83,7 @@ export function configFromOptions(v: Record<string, string | boolean | undefined
       rtol: num('rtol', D.solver.rtol),
       atol: num('atol', D.solver.atol),
       step: s('step') !== undefined ? parseNumber('step', s('step')!) : D.solver.step,
+      maxSteps: s('max-steps') !== undefined ? parseInteger('max-steps', s('max-steps')!, 1) : null,
       adjoint: v.adjoint === true,
     },
     batchSize: int('batch-size', D.batchSize),
@@ -125,6 +128,7 @@ export const command: Command = {
         rtol: { type: 'string' },
         atol: { type: 'string' },
         step: { type: 'string' },
+        'max-steps': { type: 'string' },
         adjoint: { type: 'boolean' },
         depth: { type: 'string' },
         width: { type: 'string' },
