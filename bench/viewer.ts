@@ -48,7 +48,7 @@ export async function run(args: readonly string[]): Promise<void> {
     };
     const result = await page.evaluate((o) => (globalThis as BenchPage).physodeBench!(o), opts);
     console.log(
-      `viewer: ${result.fps.toFixed(1)} fps (${result.frames} frames in ${result.seconds.toFixed(2)} s; median ${result.medianFrameMs.toFixed(1)} ms, p95 ${result.p95FrameMs.toFixed(1)} ms per frame)`,
+      `viewer: ${result.fps.toFixed(1)} fps (${result.frames} frames in ${result.seconds.toFixed(2)} s; median ${result.medianFrameMs.toFixed(1)} ms, p95 ${result.p95FrameMs.toFixed(1)} ms per frame; page's own work ${result.medianDrawMs.toFixed(1)} ms median, ${result.p95DrawMs.toFixed(1)} ms p95)`,
     );
     console.log(
       `  ${result.bodies} bodies x ${result.trailSamples}-sample trails (${result.segmentsPerFrame} segments, ${result.drawnSegmentsPerFrame} drawn per frame after level of detail), canvas ${result.canvas.width}x${result.canvas.height}, GL: ${result.glRenderer}`,

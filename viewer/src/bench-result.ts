@@ -24,6 +24,10 @@ export interface BenchResult {
   readonly drawnSegmentsPerFrame: number;
   readonly medianFrameMs: number;
   readonly p95FrameMs: number;
+  /** Main-thread time of one frame's work (pose, trail update, render call), median and p95: the
+   * part of the frame the page itself spends; the rest is the browser's raster and compositing. */
+  readonly medianDrawMs: number;
+  readonly p95DrawMs: number;
   readonly canvas: { readonly width: number; readonly height: number };
   readonly glRenderer: string;
 }

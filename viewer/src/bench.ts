@@ -58,6 +58,7 @@ export async function runBench(renderer: THREE.WebGLRenderer, opts: BenchOptions
   scene.add(trails.object);
   const points = new Float32Array(bodies * 3);
   const frameMs: number[] = [];
+  const drawMs: number[] = [];
   let head = samples;
   const draw = (): void => {
     if (!opts.still) head = Math.min(total - 1, head + 1);
@@ -84,7 +85,9 @@ export async function runBench(renderer: THREE.WebGLRenderer, opts: BenchOptions
       if (start < 0) start = now;
       else frameMs.push(now - last);
       last = now;
+      const before = performance.now();
       draw();
+      drawMs.push(performance.now() - before);
       if (now - start < seconds * 1000) requestAnimationFrame(tick);
       else done();
     };
@@ -92,6 +95,7 @@ export async function runBench(renderer: THREE.WebGLRenderer, opts: BenchOptions
   });
   const elapsed = frameMs.reduce((a, b) => a + b, 0) / 1000;
   const sorted = [...frameMs].sort((a, b) => a - b);
+  const sortedDraw = [...drawMs].sort((a, b) => a - b);
   trails.dispose();
   figure.dispose();
   return {
@@ -104,6 +108,8 @@ export async function runBench(renderer: THREE.WebGLRenderer, opts: BenchOptions
     drawnSegmentsPerFrame: bodies * Math.ceil((samples - 1) / Math.max(1, Math.ceil((samples - 1) / maxSegments))),
     medianFrameMs: sorted[Math.floor(sorted.length / 2)] ?? NaN,
     p95FrameMs: sorted[Math.floor(sorted.length * 0.95)] ?? NaN,
+    medianDrawMs: sortedDraw[Math.floor(sortedDraw.length / 2)] ?? NaN,
+    p95DrawMs: sortedDraw[Math.floor(sortedDraw.length * 0.95)] ?? NaN,
     canvas: { width: size.x, height: size.y },
     glRenderer: glRendererName(renderer),
   };

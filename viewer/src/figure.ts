@@ -65,7 +65,7 @@ export class Figure {
     const opacity = spec.ghost ? 0.4 : 1;
     this.moving = movingPoints(spec.kind, spec.pointCount);
     const material = new THREE.MeshLambertMaterial({ transparent: spec.ghost, opacity, depthWrite: !spec.ghost });
-    this.bodies = new THREE.InstancedMesh(new THREE.SphereGeometry(1, 20, 14), material, this.moving.length);
+    this.bodies = new THREE.InstancedMesh(new THREE.SphereGeometry(1, 12, 8), material, this.moving.length);
     this.bodies.frustumCulled = false;
     this.moving.forEach((_, k) => {
       const color = bodyColor(k);
