@@ -13,6 +13,8 @@ import type { NormName, RunResult } from './types.js';
 export interface Plot {
   /** File name inside the report's plots/ folder. */
   readonly file: string;
+  /** The system it shows. */
+  readonly system: string;
   readonly caption: string;
   readonly svg: string;
 }
@@ -45,6 +47,7 @@ export function batchSizePlots(rows: readonly RunResult[], system: string, small
     .map((s) => ({ ...s, dashed: true }));
   return [{
     file: `batch-size-${system}.svg`,
+    system,
     caption: `${system}: test rollout MSE against training batch size, evaluated at the training batch size (filled) and at batch size ${smallEvalBatch} (hollow, dashed); mean ± std over seeds; × = failed`,
     svg: renderCategoryChart({ title: `${system}: MSE vs batch size`, xLabel: 'training batch size', yLabel: 'test rollout MSE', categories: batches.map(String), series: [...atTrain, ...atSmall], logY: true, width: 820 }),
   }];
@@ -56,6 +59,7 @@ export function outlierPlots(rows: readonly RunResult[], system: string): Plot[]
   const series = conditions.map((o) => ({ name: o === 0 ? 'clean' : `outliers in ${o * 100}% of batches`, points: norms.map((norm) => point(select(rows, { norm, outliers: o }), MSE)) }));
   return [{
     file: `outliers-${system}.svg`,
+    system,
     caption: `${system}: test rollout MSE on clean samples, with and without one corrupted sample per affected batch`,
     svg: renderCategoryChart({ title: `${system}: outliers`, xLabel: 'normalisation', yLabel: 'test rollout MSE (clean samples)', categories: norms, series, logY: true }),
   }];
@@ -68,11 +72,13 @@ export function depthPlots(rows: readonly RunResult[], system: string): Plot[] {
   return [
     {
       file: `depth-${system}.svg`,
+      system,
       caption: `${system}: test rollout MSE against backbone depth (× = most seeds failed)`,
       svg: renderCategoryChart({ title: `${system}: MSE vs depth`, xLabel: 'hidden layers', yLabel: 'test rollout MSE', categories: depths.map(String), series: categorySeries(rows, norms, depths, pick, MSE), logY: true }),
     },
     {
       file: `depth-nfe-${system}.svg`,
+      system,
       caption: `${system}: function evaluations per test rollout against depth`,
       svg: renderCategoryChart({ title: `${system}: NFE vs depth`, xLabel: 'hidden layers', yLabel: 'NFE per rollout', categories: depths.map(String), series: categorySeries(rows, norms, depths, pick, NFE), logY: true }),
     },
@@ -86,16 +92,19 @@ export function solverPlots(rows: readonly RunResult[], system: string): Plot[] 
   return [
     {
       file: `solvers-${system}.svg`,
+      system,
       caption: `${system}: test rollout MSE per solver and normalisation`,
       svg: renderCategoryChart({ title: `${system}: MSE per solver`, xLabel: 'solver', yLabel: 'test rollout MSE', categories: methods, series: categorySeries(rows, norms, methods, pick, MSE), logY: true }),
     },
     {
       file: `solvers-nfe-${system}.svg`,
+      system,
       caption: `${system}: function evaluations per test rollout, per solver`,
       svg: renderCategoryChart({ title: `${system}: NFE per solver`, xLabel: 'solver', yLabel: 'NFE per rollout', categories: methods, series: categorySeries(rows, norms, methods, pick, NFE), logY: true }),
     },
     {
       file: `solvers-time-${system}.svg`,
+      system,
       caption: `${system}: wall time of a training run (child process included; the machine was shared, so timings are noisy)`,
       svg: renderCategoryChart({ title: `${system}: training wall time`, xLabel: 'solver', yLabel: 'seconds', categories: methods, series: categorySeries(rows, norms, methods, pick, SECONDS), logY: false }),
     },
@@ -130,7 +139,7 @@ export function statisticsPlots(tabn: NormStatistics | undefined, popti: NormSta
   };
   const xLabel = tabn.t ? 't' : 't / T (grid index; grid times not saved)';
   return [
-    { file: `tabn-mean-${system}.svg`, caption: `${system}: TA-BN running mean of the first normalised layer (${tabn.layer}) against t; popti's single value dashed`, svg: renderLineChart({ title: `${system}: running mean vs t`, xLabel, yLabel: 'running mean', series: make('mean') }) },
-    { file: `tabn-var-${system}.svg`, caption: `${system}: TA-BN running variance against t; popti's single value dashed`, svg: renderLineChart({ title: `${system}: running variance vs t`, xLabel, yLabel: 'running variance', series: make('variance'), logY: true }) },
+    { file: `tabn-mean-${system}.svg`, system, caption: `${system}: TA-BN running mean of the first normalised layer (${tabn.layer}) against t; popti's single value dashed`, svg: renderLineChart({ title: `${system}: running mean vs t`, xLabel, yLabel: 'running mean', series: make('mean') }) },
+    { file: `tabn-var-${system}.svg`, system, caption: `${system}: TA-BN running variance against t; popti's single value dashed`, svg: renderLineChart({ title: `${system}: running variance vs t`, xLabel, yLabel: 'running variance', series: make('variance'), logY: true }) },
   ];
 }

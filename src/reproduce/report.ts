@@ -146,7 +146,7 @@ export function renderReport(input: ReportInput): string {
       const rows = select(results, { experiment: v.experiment, system });
       lines.push(`### ${def.title}: ${system}`, '');
       lines.push(rows.length > 0 ? experimentTables(v.experiment, rows, system, input) : 'No runs recorded.', '');
-      for (const plot of (input.plots.get(v.experiment) ?? []).filter((p) => p.file.endsWith(`-${system}.svg`))) {
+      for (const plot of (input.plots.get(v.experiment) ?? []).filter((p) => p.system === system)) {
         lines.push(`![${plot.file}](plots/${plot.file})`, '', `*${plot.caption}*`, '');
       }
     }
