@@ -135,7 +135,7 @@ export class NeuralODE {
    * over `batches` (no gradients; only accepted steps' evaluations count, as in training), then the
    * momentum is restored. Removes the noise and the lag of the moving average. Returns the NFE.
    */
-  recalibrateStatistics(batches: Iterable<{ readonly y0: tf.Tensor2D; readonly ts: readonly number[] }>): number {
+  recalibrateStatistics(batches: Iterable<{ readonly y0: tf.Tensor2D; readonly ts: readonly number[] }>, solver: Partial<OdeOptions> = {}): number {
     const norms = this.field.hidden.map((l) => l.norm).filter((n): n is BatchNormBase => n instanceof BatchNormBase);
     if (norms.length === 0) return 0;
     const saved = norms.map((n) => n.momentum);
@@ -146,7 +146,7 @@ export class NeuralODE {
         n.momentum = null;
       }
       for (const b of batches) {
-        const sol = odeint(this.field, b.y0, b.ts, this.solverOptions({ mode: 'train' }));
+        const sol = odeint(this.field, b.y0, b.ts, this.solverOptions({ ...solver, mode: 'train' }));
         sol.ys.dispose();
         nfe += sol.stats.nfe;
       }

@@ -39,7 +39,7 @@ export function neuralOdeConfig(bp: ModelBlueprint): NeuralOdeConfigInput {
     gridIntervals: bp.model.gridSize,
     momentum: bp.model.bnMomentum,
     solver: adaptive
-      ? { method: bp.solver.method as MethodName, rtol: bp.solver.rtol, atol: bp.solver.atol, ...(bp.solver.maxSteps != null ? { maxSteps: bp.solver.maxSteps } : {}) }
+      ? { method: bp.solver.method as MethodName, rtol: bp.solver.rtol, atol: bp.solver.atol }
       : // Always an explicit step: src/ode/integrate.ts takes ONE step over the whole span when a
         // fixed-step method gets neither step nor steps (options.ts documents one per interval).
         { method: bp.solver.method as MethodName, step: bp.solver.step ?? bp.defaultStep },
@@ -58,8 +58,19 @@ function swapLeading(src: ArrayLike<number>, a: number, b: number, d: number): F
 export class NeuralOdePort implements DynamicsModel {
   readonly variables: readonly TrainableVariable[];
 
-  constructor(readonly model: NeuralODE) {
+  /**
+   * `trainMaxSteps`: step limit of the training-mode solves (training steps and recalibration),
+   * not of predictions: validation and evaluation roll out the whole horizon, many windows long.
+   */
+  constructor(
+    readonly model: NeuralODE,
+    private readonly trainMaxSteps?: number,
+  ) {
     this.variables = Object.entries(model.variables()).map(([name, variable]) => ({ name, variable }));
+  }
+
+  private get trainSolver(): { maxSteps: number } | undefined {
+    return this.trainMaxSteps !== undefined ? { maxSteps: this.trainMaxSteps } : undefined;
   }
 
   lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode: 'train' | 'eval' = 'train'): StepResult {
@@ -68,7 +79,7 @@ export class NeuralOdePort implements DynamicsModel {
     const y0t = tf.tensor2d(y0, [batch, dim]);
     const tgt = tf.tensor3d(swapLeading(target, batch, W, dim), [W, batch, dim]);
     try {
-      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt, { mode });
+      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt, { mode, solver: this.trainSolver });
       const grads = new Map<string, tf.Tensor>();
       for (const v of this.variables) {
         const g = r.grads[v.variable.name];
@@ -110,7 +121,7 @@ export class NeuralOdePort implements DynamicsModel {
         }
       }
     }
-    return model.recalibrateStatistics(tensors());
+    return model.recalibrateStatistics(tensors(), this.trainSolver);
   }
 
   getState(): NamedTensor[] {
@@ -139,6 +150,9 @@ export class NeuralOdePort implements DynamicsModel {
 }
 
 export const neuralOdeFactory: ModelFactory = {
-  create: async (bp) => new NeuralOdePort(new NeuralODE(neuralOdeConfig(bp))),
+  create: async (bp) => {
+    const adaptive = isAdaptive(tableauFor(bp.solver.method as MethodName));
+    return new NeuralOdePort(new NeuralODE(neuralOdeConfig(bp)), adaptive ? (bp.solver.maxSteps ?? undefined) : undefined);
+  },
   load: async (dir) => new NeuralOdePort(await NeuralODE.load(dir)),
 };

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { configFromOptions } from '../../src/cli/commands/train.js';
 import { command as evalCommand } from '../../src/cli/commands/eval.js';
 import { parseIndexList, parseSolverOverride } from '../../src/train/cli-options.js';
-import { neuralOdeConfig, solverOptions } from '../../src/train/neural-ode-port.js';
+import { neuralOdeFactory, solverOptions } from '../../src/train/neural-ode-port.js';
+import { SolverError } from '../../src/ode/errors.js';
 import { DEFAULT_CONFIG, validateConfig } from '../../src/train/config.js';
 import { InvalidArgumentError } from '../../src/util/errors.js';
 import { initBackend } from '../../src/backend/backend.js';
@@ -32,12 +33,19 @@ describe('command-line options of train, eval and rollout', () => {
     assert.equal(config.weightDecay, 0.01);
   });
 
-  test('--max-steps bounds each adaptive solve of training and reaches the model', () => {
-    const { config } = configFromOptions({ method: 'dopri5', 'max-steps': '500' });
-    assert.equal(config.solver.maxSteps, 500);
-    const blueprint = { model: config.model, solver: config.solver, dim: 2, span: [0, 1] as [number, number], defaultStep: 0.1, seed: 0 };
-    assert.equal(neuralOdeConfig(blueprint).solver?.maxSteps, 500);
-    assert.equal(neuralOdeConfig({ ...blueprint, solver: { ...config.solver, maxSteps: null } }).solver?.maxSteps, undefined);
+  test('--max-steps bounds the adaptive training solves, not the full-horizon predictions', async () => {
+    await initBackend('cpu');
+    const { config } = configFromOptions({ method: 'dopri5', 'max-steps': '2', norm: 'none', width: '8' });
+    assert.equal(config.solver.maxSteps, 2);
+    const blueprint = { model: config.model, solver: config.solver, dim: 2, span: [0, 5] as [number, number], defaultStep: 0.5, seed: 0 };
+    const port = await neuralOdeFactory.create(blueprint);
+    const y0 = Float32Array.from([1, 0, 0, 1, -1, 0, 0, -1]);
+    const ts = Float64Array.from({ length: 11 }, (_, i) => i / 2);
+    // dopri5 at rtol 1e-5 cannot cover [0, 5] in two steps: the training solve stops with a SolverError ...
+    assert.throws(() => port.lossAndGradients(y0, 4, ts, new Float32Array(4 * 11 * 2)), (err: unknown) => err instanceof SolverError && err.reason === 'max-steps');
+    // ... while a prediction over the same span is not bounded by the training limit.
+    const p = await port.predict(y0, 4, ts);
+    assert.ok(p.nfe > 12, `prediction NFE ${p.nfe}`);
     assert.deepEqual(parseSolverOverride({ 'max-steps': '40' }).maxSteps, 40);
     assert.equal(solverOptions({ method: 'dopri5', rtol: 1e-5, atol: 1e-6 }, { maxSteps: 40 }).maxSteps, 40);
   });
