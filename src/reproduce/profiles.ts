@@ -94,7 +94,9 @@ export const FULL: SweepProfile = {
   norms: ALL_NORMS,
   nfeBlowUp: 20000,
   trainMaxSteps: 200,
-  childTimeoutSeconds: 600,
+  // A run past 5 minutes has stalled (recorded as a timeout): healthy depth-2 runs take 15-90 s
+  // here; an unnormalised depth-12 dopri5 run needed about 20 minutes for its 1,000 steps.
+  childTimeoutSeconds: 300,
   datasets: {
     pendulum: { count: 640, samples: 50, tEnd: 10, split: '0.5,0.1,0.4' },
     'double-pendulum': { count: 640, samples: 50, tEnd: 5, split: '0.5,0.1,0.4' },
