@@ -4,9 +4,14 @@
  * output, after E. Hairer, S. P. Nørsett and G. Wanner, "Solving Ordinary Differential Equations I",
  * 2nd ed., Springer 1993, sec. II.10, and Hairer's Fortran code DOP853.F. Float64 throughout.
  *
- * It is the ground-truth integrator beside odex for long, close-encounter n-body runs: on the
- * Pythagorean three-body problem it holds the energy an order of magnitude better than odex at
- * the same cost (see test/systems/pythagorean.test.ts).
+ * It is the ground-truth integrator beside odex for long runs with close encounters: on the
+ * Pythagorean three-body problem (rtol = atol = 1e-13) it holds the energy to 3.6e-10 where odex at
+ * its best setting holds 3.3e-9 (test/systems/pythagorean.test.ts).
+ *
+ * One addition to Hairer's code: the state is carried with compensated (Kahan) summation, y plus
+ * a small correction, and stages are evaluated at y + (increment + correction). Over the thousands
+ * of tiny steps of a close approach, plain summation drops the increments' low bits every step;
+ * measured on the Pythagorean problem at 5e-14, the worst energy error went from 1.5e-9 to 4e-11.
  *
  * Samples come from the dense output inside steps; steps are never forced onto sample times.
  */
@@ -41,7 +46,7 @@ const STAGES = 12;
 const FSAL = 12;
 const DENSE_STAGES = [13, 14, 15] as const;
 
-/** y + h * sum_j a_j k_j into `out`. */
+/** y + (h * sum_j a_j k_j + compensation) into `out`. */
 function combine(out: Float64Array, y: Float64Array, h: number, row: readonly (readonly [number, number])[], k: readonly Float64Array[], compensation?: Float64Array): void {
   const n = y.length;
   for (let i = 0; i < n; i++) {
