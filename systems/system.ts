@@ -4,6 +4,7 @@
  * Layouts (state labels, parameter order, energy formulas) are fixed by the design's DATASET.md.
  */
 import type { Rng } from '../src/util/rng.js';
+import type { IntegratorName } from '../src/generate/solve.js';
 
 /** A parameter's default and the range a sampler draws it from (uniformly, unless log). */
 export interface ParamSpec {
@@ -74,7 +75,7 @@ export interface GenerationDefaults {
   readonly samples: number;
   readonly tEnd: number;
   /** Ground-truth integrator (default odex) and its rtol = atol (default 1e-12), for systems that need another. */
-  readonly integrator?: 'odex' | 'dop853';
+  readonly integrator?: IntegratorName;
   readonly tolerance?: number;
 }
 

@@ -107,7 +107,8 @@ export function dop853(f: RightHandSide, y0: Float64Array, times: Float64Array, 
   const stage = new Float64Array(n);
   let compensation = new Float64Array(n);
   let compensationNew = new Float64Array(n);
-  const dense = Array.from({ length: 8 }, () => new Float64Array(n));
+  // Interpolant coefficients beyond y itself: r1..r3 from the step's ends, r4..r7 from the D rows.
+  const dense = Array.from({ length: 7 }, () => new Float64Array(n));
 
   let evaluations = 0;
   const evaluate = (t: number, state: Float64Array, into: Float64Array): void => {
@@ -187,18 +188,17 @@ export function dop853(f: RightHandSide, y0: Float64Array, times: Float64Array, 
         combine(stage, y, h, A[s], k);
         evaluate(t + C[s] * h, stage, k[s]);
       }
-      const [r0, r1, r2, r3] = dense;
+      const [r1, r2, r3] = dense;
       for (let i = 0; i < n; i++) {
         const dy = yNew[i] - y[i];
         const bspl = h * k[0][i] - dy;
-        r0[i] = y[i];
         r1[i] = dy;
         r2[i] = bspl;
         r3[i] = dy - h * k[FSAL][i] - bspl;
       }
       for (let d = 0; d < 4; d++) {
         const row = D[d];
-        const r = dense[4 + d];
+        const r = dense[3 + d];
         for (let i = 0; i < n; i++) {
           let s = 0;
           for (const [j, c] of row) s += c * k[j][i];
@@ -213,8 +213,8 @@ export function dop853(f: RightHandSide, y0: Float64Array, times: Float64Array, 
           const s = (times[next] - t) / h;
           const s1 = 1 - s;
           for (let i = 0; i < n; i++) {
-            const inner = dense[4][i] + s * (dense[5][i] + s1 * (dense[6][i] + s * dense[7][i]));
-            out[offset + i] = r0[i] + s * (r1[i] + s1 * (r2[i] + s * (r3[i] + s1 * inner)));
+            const inner = dense[3][i] + s * (dense[4][i] + s1 * (dense[5][i] + s * dense[6][i]));
+            out[offset + i] = y[i] + s * (r1[i] + s1 * (r2[i] + s * (r3[i] + s1 * inner)));
           }
         }
         next++;

@@ -84,7 +84,7 @@ export function resolveOptions(o: GenerateOptions): ResolvedOptions {
   const seed = o.seed ?? 0;
   check(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, `--seed must be an integer in [0, 2^32), got ${seed}`, 'e.g. --seed 42');
   const integrator = o.integrator ?? d.integrator ?? 'odex';
-  check(INTEGRATORS.includes(integrator), `unknown integrator '${integrator}'`, `use one of: ${INTEGRATORS.join(', ')}`);
+  check(INTEGRATORS.includes(integrator), `unknown integrator '${integrator}' (--integrator)`, `use one of: ${INTEGRATORS.join(', ')}`);
   const rtol = o.rtol ?? d.tolerance ?? DEFAULT_TOLERANCE;
   const atol = o.atol ?? d.tolerance ?? DEFAULT_TOLERANCE;
   check(rtol > 0 && rtol < 1, `--rtol must be in (0, 1), got ${rtol}`, 'e.g. --rtol 1e-12');
