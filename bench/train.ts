@@ -5,8 +5,10 @@
  * python3-torch is importable, the PyTorch reference (../shared/bench/torch_reference.py) runs
  * in the same run, workload by workload just before each backend, and the ratio is printed.
  *
- * Options: --backends wasm,cpu (default: every available one), --iters N (default 12),
- * --warmup N (default 3), --workloads W1,W2 (default all), --no-torch.
+ * Options: --backends wasm,wasm:2,cpu (default: every available one; `wasm:2` is the wasm backend
+ * with PHYSODE_WASM_THREADS=2), --iters N (default 20) and --warmup N (default 5), as the reference
+ * (the same number of Adam updates before timing, so adaptive solves see the same field),
+ * --workloads W1,W2 (default all), --no-torch.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -131,8 +133,8 @@ export async function run(args: readonly string[]): Promise<void> {
     args: [...args],
     options: {
       backends: { type: 'string' },
-      iters: { type: 'string', default: '12' },
-      warmup: { type: 'string', default: '3' },
+      iters: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '5' },
       workloads: { type: 'string', default: WORKLOADS.map((w) => w.name).join(',') },
       'no-torch': { type: 'boolean', default: false },
     },
@@ -143,7 +145,7 @@ export async function run(args: readonly string[]): Promise<void> {
   const names = values.workloads!.split(',');
   const here = dirname(fileURLToPath(import.meta.url));
   const root = resolve(here, '..');
-  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'cpu'];
+  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:2', 'cpu'];
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are noisy on a shared machine; compare ratios from the same run)`);
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) console.log(`${w.name}: ${w.describe}`);
 
@@ -152,6 +154,8 @@ export async function run(args: readonly string[]): Promise<void> {
   if (!withTorch) console.log('torch   (not run: /usr/bin/python3 cannot import torch; apt-get install -y python3-torch libopenblas0-openmp)');
   const unavailable = new Set<string>();
   const reported = new Set<string>();
+  /** backend → workload → median ratio to PyTorch, for the summary against the 2x target. */
+  const ratios = new Map<string, Map<string, number>>();
   // Workload by workload, PyTorch and then each backend right after it: on a shared machine the
   // load changes within a minute, and a ratio is only meaningful between runs close in time.
   for (const name of names) {
@@ -163,10 +167,11 @@ export async function run(args: readonly string[]): Promise<void> {
     }
     for (const backend of backends) {
       if (unavailable.has(backend)) continue;
-      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backend, name, String(iters), String(warmup)], {
+      const [backendName, threads] = backend.split(':');
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup)], {
         encoding: 'utf8',
         cwd: root,
-        env: { ...process.env, PHYSODE_BACKEND: '' },
+        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_WASM_THREADS: threads ?? '1' },
         maxBuffer: 1 << 24,
       });
       const lines = parseLines(r.stdout);
@@ -186,11 +191,18 @@ export async function run(args: readonly string[]): Promise<void> {
         // Median ratio (the target), and min ratio: on a loaded machine the minimum is the least
         // disturbed figure of both sides.
         const ratio = t ? `  ${(x.median_ms / t.median_ms).toFixed(2)}x torch (min ${(x.min_ms / t.min_ms).toFixed(2)}x)` : '';
+        if (t) ratios.set(backend, (ratios.get(backend) ?? new Map<string, number>()).set(x.workload, x.median_ms / t.median_ms));
         console.log(
-          `${x.workload}  ${String(x.backend).padEnd(10)} ${x.median_ms.toFixed(1).padStart(8)} ms/step (min ${x.min_ms.toFixed(1)}, cpu ${x.cpu_ms?.toFixed(1)})  nfe ${x.nfe_forward} (+${x.nfe_backward} backward)  ${x.ms_per_nfe.toFixed(3)} ms/nfe${ratio}`,
+          `${x.workload}  ${backend.padEnd(10)} ${x.median_ms.toFixed(1).padStart(8)} ms/step (min ${x.min_ms.toFixed(1)}, cpu ${x.cpu_ms?.toFixed(1)})  nfe ${x.nfe_forward} (+${x.nfe_backward} backward)  ${x.ms_per_nfe.toFixed(3)} ms/nfe${ratio}`,
         );
       }
     }
+  }
+  // The issue's target: every workload within 2x of PyTorch (median ms per step, same run).
+  for (const [backend, m] of ratios) {
+    const parts = [...m].map(([w, r]) => `${w} ${r.toFixed(2)}x ${r <= 2 ? 'ok' : 'over'}`);
+    const met = [...m.values()].every((r) => r <= 2);
+    console.log(`target ≤ 2x torch, ${backend}: ${parts.join(', ')}  → ${met ? 'met' : 'not met'}`);
   }
 }
 

@@ -17,6 +17,7 @@ import { createNormalization } from '../nn/create.js';
 import type { NormKind, Normalization, NormTape, StateArray } from '../nn/normalization.js';
 import { BatchNormBase, type HostBnTape } from '../nn/batch-norm-base.js';
 import { InvalidArgumentError } from '../util/errors.js';
+import { sigmoidGrad } from '../kernels/host-kernels.js';
 import { Rng } from '../util/rng.js';
 
 export interface MlpFieldConfig {
@@ -417,9 +418,7 @@ export class MlpField implements VectorField {
       }
       // dL/dz = 4 dL/da · s(1 − s), on the host: one read and one upload instead of three
       // elementwise kernels (per-kernel dispatch dominates at these sizes).
-      const gaH = ga.dataSync() as Float32Array;
-      const gzH = new Float32Array(gaH.length);
-      for (let k = 0; k < gzH.length; k++) gzH[k] = gaH[k] * sH[k] * (1 - sH[k]);
+      const gzH = sigmoidGrad(ga.dataSync() as Float32Array, sH);
       const F = ga.shape[1];
       const gz = tf.tensor2d(gzH, ga.shape);
       ga.dispose();

@@ -9,6 +9,7 @@ import type { FieldMode, GradientSink } from '../ode/field.js';
 import { InvalidArgumentError } from '../util/errors.js';
 import { batchNormEval, batchNormEvalBackward, batchNormTrain, batchNormTrainBackward } from './batch-norm-math.js';
 import type { NormKind, NormOptions, NormRequest, NormTape, Normalization, StateArray } from './normalization.js';
+import { batchNormSigmoidBackward, columnMoments } from '../kernels/host-kernels.js';
 
 /** γ(t), β(t) for one evaluation, and how to send their gradients back to the parameters. */
 export interface Affine {
@@ -160,22 +161,10 @@ export abstract class BatchNormBase implements Normalization {
     const mean = new Float64Array(F);
     const variance = new Float64Array(F);
     if (running === null) {
-      // One pass over z, shifted by its first row (float64 sums of d = z − z₀; the shift keeps
-      // Σd² − (Σd)²/n free of cancellation when |mean| ≫ std).
-      const sd = new Float64Array(F);
-      for (let i = 1; i < rows; i++) {
-        const o = i * F;
-        for (let f = 0; f < F; f++) {
-          const d = z[o + f] - z[f];
-          sd[f] += d;
-          variance[f] += d * d;
-        }
-      }
-      for (let f = 0; f < F; f++) {
-        const m = sd[f] / rows;
-        mean[f] = z[f] + m;
-        variance[f] = Math.max(0, variance[f] / rows - m * m);
-      }
+      // Float64 sums shifted by the first row (WebAssembly SIMD; see src/kernels).
+      const m = columnMoments(z, rows, F);
+      mean.set(m.mean);
+      variance.set(m.variance);
       if (r.updateStats && r.mode === 'train') {
         this.staged.push({ t: r.t, index: r.index, mean: Float32Array.from(mean), variance: Float32Array.from(variance), n: rows });
       }
@@ -213,42 +202,26 @@ export abstract class BatchNormBase implements Normalization {
     sigmoidOut?: Float32Array,
   ): Float32Array {
     const F = this.numFeatures;
-    const sg = new Float64Array(F);
-    const sgz = new Float64Array(F);
-    const g = sigmoidOut ? new Float32Array(gIn.length) : gIn;
-    for (let i = 0; i < rows; i++) {
-      const o = i * F;
-      for (let f = 0; f < F; f++) {
-        let gi = gIn[o + f];
-        if (sigmoidOut) {
-          const sv = sigmoidOut[o + f];
-          gi = gi * sv * (1 - sv);
-          g[o + f] = gi;
-        }
-        sg[f] += gi;
-        sgz[f] += gi * z[o + f];
-      }
-    }
     const { mean, rstd } = tape;
     const dGamma = new Float64Array(F); // Σ g x̂ with x̂ = (z − μ)·rstd
-    for (let f = 0; f < F; f++) dGamma[f] = rstd[f] * (sgz[f] - mean[f] * sg[f]);
-    const A = new Float32Array(F);
-    const C = new Float32Array(F);
-    const D = new Float32Array(F);
-    for (let f = 0; f < F; f++) {
-      const sc = tape.scale[f];
-      A[f] = sc;
-      if (tape.train) {
-        const mgx = dGamma[f] / rows;
-        C[f] = -sc * rstd[f] * mgx;
-        D[f] = sc * (mean[f] * rstd[f] * mgx - sg[f] / rows);
+    // Two passes in WebAssembly SIMD (src/kernels): the column sums Σ g, Σ g z (g after the
+    // sigmoid's derivative), then dz = g·A + z·C + D with per-feature A, C, D from those sums.
+    const { dz, sumG: sg } = batchNormSigmoidBackward(gIn, sigmoidOut ?? null, z, rows, F, (sg, sgz) => {
+      for (let f = 0; f < F; f++) dGamma[f] = rstd[f] * (sgz[f] - mean[f] * sg[f]);
+      const A = new Float32Array(F);
+      const C = new Float32Array(F);
+      const D = new Float32Array(F);
+      for (let f = 0; f < F; f++) {
+        const sc = tape.scale[f];
+        A[f] = sc;
+        if (tape.train) {
+          const mgx = dGamma[f] / rows;
+          C[f] = -sc * rstd[f] * mgx;
+          D[f] = sc * (mean[f] * rstd[f] * mgx - sg[f] / rows);
+        }
       }
-    }
-    const dz = new Float32Array(rows * F);
-    for (let i = 0; i < rows; i++) {
-      const o = i * F;
-      for (let f = 0; f < F; f++) dz[o + f] = g[o + f] * A[f] + z[o + f] * C[f] + D[f];
-    }
+      return { a: A, c: C, d: D };
+    });
     if (sink && this.affine) tape.affine.distributeHost(dGamma, sg, sink, prefix, scale);
     return dz;
   }
