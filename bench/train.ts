@@ -5,8 +5,9 @@
  * python3-torch is importable, the PyTorch reference (../shared/bench/torch_reference.py) runs
  * in the same run, workload by workload just before each backend, and the ratio is printed.
  *
- * Options: --backends wasm,wasm:2,cpu (default: every available one; `wasm:2` is the wasm backend
- * with PHYSODE_WASM_THREADS=2), --iters N (default 20) and --warmup N (default 5) updates, as the
+ * Options: --backends wasm,wasm:t2,wasm:w2,cpu (default: every available one; `wasm:t2` is the
+ * wasm backend with PHYSODE_WASM_THREADS=2, `wasm:w2` data-parallel steps over 2 worker threads,
+ * src/parallel/), --iters N (default 20) and --warmup N (default 5) updates, as the
  * reference (the same number of Adam updates before timing, so adaptive solves see the same field;
  * 15 untimed passes without an update come first, for V8's JIT),
  * --workloads W1,W2 (default all), --no-torch.
@@ -119,12 +120,14 @@ async function gemmFloor(tf: typeof import('@tensorflow/tfjs-core'), w: Workload
 const JIT_WARMUP = 15;
 
 /** Runs inside a child process: one backend, the chosen workloads; prints one JSON line each. */
-async function child(backend: string, names: string[], iters: number, warmup: number): Promise<void> {
+async function child(backend: string, names: string[], iters: number, warmup: number, workers: number): Promise<void> {
   const tf = await import('@tensorflow/tfjs-core');
   const { initBackend } = await import('../src/backend/backend.js');
   const { NeuralODE, applyGradients } = await import('../src/model/neural-ode.js');
+  const { NeuralOdePort } = await import('../src/train/neural-ode-port.js');
+  const { DataParallelModel } = await import('../src/parallel/data-parallel-model.js');
   const info = await initBackend(backend as 'wasm');
-  console.log(JSON.stringify({ backendInfo: info.detail }));
+  console.log(JSON.stringify({ backendInfo: workers > 1 ? `${info.detail}; data-parallel over ${workers} worker threads` : info.detail }));
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
     const model = new NeuralODE({
       dim: w.dim,
@@ -140,29 +143,53 @@ async function child(backend: string, names: string[], iters: number, warmup: nu
     // The loss is on y(1) only, as in the PyTorch reference (target[0] = y0 contributes nothing).
     const target = tf.stack([y0, tf.randomNormal([w.batch, w.dim], 0, 1, 'float32', 2)]) as import('@tensorflow/tfjs-core').Tensor3D;
     const opt = tf.train.adam(1e-3);
+    // One training step (update or not); returns its forward and backward NFE.
+    let step: (update: boolean) => { nfe: number; nfeBackward?: number };
+    let parallel: import('../src/parallel/data-parallel-model.js').DataParallelModel | null = null;
+    if (workers > 1) {
+      // Through the trainer's interface: host arrays in, [B, W, D] targets.
+      const port = new NeuralOdePort(model);
+      parallel = await DataParallelModel.create(port, workers);
+      const dp = parallel;
+      const y0h = y0.dataSync() as Float32Array;
+      const tgt = tf.tidy(() => tf.transpose(target, [1, 0, 2]).dataSync() as Float32Array);
+      const ts = Float64Array.of(0, 1);
+      step = (update) => {
+        const r = dp.lossAndGradients(y0h, w.batch, ts, tgt);
+        if (update) {
+          const named: import('@tensorflow/tfjs-core').NamedTensorMap = {};
+          for (const v of port.variables) named[v.variable.name] = r.grads.get(v.name)!;
+          applyGradients(opt, named);
+        }
+        tf.dispose([...r.grads.values()]);
+        return { nfe: r.nfe };
+      };
+    } else {
+      step = (update) => {
+        const r = model.lossAndGradients(y0, [0, 1], target);
+        if (update) applyGradients(opt, r.grads);
+        for (const g of Object.values(r.grads)) g.dispose();
+        return { nfe: r.stats.nfe, nfeBackward: r.stats.nfeBackward ?? 0 };
+      };
+    }
     const times: number[] = [];
     const cpuTimes: number[] = [];
     const nfes: number[] = [];
     const nfeBack: number[] = [];
     // V8 needs about 15 steps to optimise the host-side code (W1 falls from ~40 to ~14 ms per step):
     // untimed passes without an update, so that the model sees the reference's 5 updates before timing.
-    for (let i = 0; i < JIT_WARMUP; i++) {
-      const r = model.lossAndGradients(y0, [0, 1], target);
-      for (const g of Object.values(r.grads)) g.dispose();
-    }
+    for (let i = 0; i < JIT_WARMUP; i++) step(false);
     for (let i = 0; i < warmup + iters; i++) {
       const c0 = process.cpuUsage();
       const t0 = performance.now();
-      const r = model.lossAndGradients(y0, [0, 1], target);
-      applyGradients(opt, r.grads);
-      for (const g of Object.values(r.grads)) g.dispose();
+      const r = step(true);
       const dt = performance.now() - t0;
       const c = process.cpuUsage(c0);
       if (i >= warmup) {
         times.push(dt);
         cpuTimes.push((c.user + c.system) / 1000);
-        nfes.push(r.stats.nfe);
-        nfeBack.push(r.stats.nfeBackward ?? 0);
+        nfes.push(r.nfe);
+        if (r.nfeBackward !== undefined) nfeBack.push(r.nfeBackward);
       }
     }
     const med = median(times);
@@ -174,14 +201,16 @@ async function child(backend: string, names: string[], iters: number, warmup: nu
       median_ms: +med.toFixed(2),
       min_ms: +Math.min(...times).toFixed(2),
       nfe_forward: nfe,
-      nfe_backward: median(nfeBack),
+      nfe_backward: nfeBack.length > 0 ? median(nfeBack) : undefined,
       ms_per_nfe: +(med / nfe).toFixed(4),
       cpu_ms: +median(cpuTimes).toFixed(2),
-      gemm_floor_ms: +(await gemmFloor(tf, w, nfe, median(nfeBack))).toFixed(2),
+      // One thread's products: not a floor for the data-parallel step, which splits them.
+      gemm_floor_ms: parallel ? undefined : +(await gemmFloor(tf, w, nfe, median(nfeBack))).toFixed(2),
     };
     console.log(JSON.stringify(res));
     opt.dispose();
-    model.dispose();
+    if (parallel) parallel.dispose();
+    else model.dispose();
     y0.dispose();
     target.dispose();
   }
@@ -216,7 +245,7 @@ export async function run(args: readonly string[]): Promise<void> {
   const names = values.workloads!.split(',');
   const here = dirname(fileURLToPath(import.meta.url));
   const root = resolve(here, '..');
-  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:2', 'cpu'];
+  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:t2', 'wasm:w2', 'cpu'];
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are noisy on a shared machine; compare ratios from the same run)`);
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) console.log(`${w.name}: ${w.describe}`);
 
@@ -238,11 +267,14 @@ export async function run(args: readonly string[]): Promise<void> {
     }
     for (const backend of backends) {
       if (unavailable.has(backend)) continue;
-      const [backendName, threads] = backend.split(':');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup)], {
+      // `wasm:t2`: TF.js's threaded wasm, 2 threads; `wasm:w2`: data-parallel over 2 worker threads.
+      const [backendName, variant = ''] = backend.split(':');
+      const threads = /^t\d+$/.test(variant) ? variant.slice(1) : '1';
+      const workers = /^w\d+$/.test(variant) ? variant.slice(1) : '1';
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup), workers], {
         encoding: 'utf8',
         cwd: root,
-        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_WASM_THREADS: threads ?? '1' },
+        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_WASM_THREADS: threads },
         maxBuffer: 1 << 24,
       });
       const lines = parseLines(r.stdout);
@@ -264,10 +296,10 @@ export async function run(args: readonly string[]): Promise<void> {
         const ratio = t ? `  ${(x.median_ms / t.median_ms).toFixed(2)}x torch (min ${(x.min_ms / t.min_ms).toFixed(2)}x)` : '';
         if (t) ratios.set(backend, (ratios.get(backend) ?? new Map<string, number>()).set(x.workload, x.median_ms / t.median_ms));
         console.log(
-          `${x.workload}  ${backend.padEnd(10)} ${x.median_ms.toFixed(1).padStart(8)} ms/step (min ${x.min_ms.toFixed(1)}, cpu ${x.cpu_ms?.toFixed(1)})  nfe ${x.nfe_forward} (+${x.nfe_backward} backward)  ${x.ms_per_nfe.toFixed(3)} ms/nfe${ratio}`,
+          `${x.workload}  ${backend.padEnd(10)} ${x.median_ms.toFixed(1).padStart(8)} ms/step (min ${x.min_ms.toFixed(1)}, cpu ${x.cpu_ms?.toFixed(1)})  nfe ${x.nfe_forward}${x.nfe_backward !== undefined ? ` (+${x.nfe_backward} backward)` : ''}  ${x.ms_per_nfe.toFixed(3)} ms/nfe${ratio}`,
         );
-        const floor = x.gemm_floor_ms ?? 0;
-        console.log(
+        const floor = x.gemm_floor_ms;
+        if (floor !== undefined) console.log(
           `    matrix products alone: ${floor.toFixed(1)} ms (${((100 * floor) / x.median_ms).toFixed(0)} % of the step${t ? `, ${(floor / t.median_ms).toFixed(2)}x torch's whole step` : ''})`,
         );
       }
@@ -283,6 +315,6 @@ export async function run(args: readonly string[]): Promise<void> {
 
 // Child mode: `node --import tsx bench/train.ts --child <backend> <W1,W2> <iters> <warmup>`.
 if (process.argv[2] === '--child') {
-  const [backend, names, iters, warmup] = process.argv.slice(3);
-  await child(backend, names.split(','), Number(iters), Number(warmup));
+  const [backend, names, iters, warmup, workers] = process.argv.slice(3);
+  await child(backend, names.split(','), Number(iters), Number(warmup), Number(workers ?? 1));
 }

@@ -3,7 +3,8 @@
  * The worker file is the sibling of this module with this module's extension, so the same code
  * works under tsx (.ts sources; workers inherit `--import tsx` through execArgv) and from dist/ (.js).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/worker.js';
 import type { SystemOptions } from '../../systems/system.js';
 import { getSystem } from '../../systems/index.js';
 import { PhysodeError } from '../util/errors.js';
@@ -30,17 +31,9 @@ export interface ChunkRunner {
   close(): Promise<void>;
 }
 
-/**
- * Starts a generator worker. From dist/ (.js) it is the sibling worker.js. Under tsx (.ts sources)
- * Node 20 workers do not get tsx's module hooks from the inherited `--import tsx` in time for their
- * entry file, so a two-line bootstrap registers tsx (tsx/esm/api) and then imports worker.ts.
- */
+/** Starts a generator worker (worker.ts). */
 function startWorker(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: init });
+  return startModuleWorker(import.meta.url, 'worker', { workerData: init });
 }
 
 /** In-thread runner (one worker): yields to the event loop between ranges. */

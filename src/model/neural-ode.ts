@@ -39,6 +39,11 @@ export interface TrainOptions {
    * "Rethinking 'Batch' in BatchNorm", 2021, §5: population statistics in training).
    */
   readonly mode?: FieldMode;
+  /**
+   * The loss and every gradient times this (default 1): a replica's share of a data-parallel batch
+   * (its rows over the batch's), so that the replicas' results add up to the batch's.
+   */
+  readonly lossScale?: number;
 }
 
 export interface LossAndGradients {
@@ -99,6 +104,7 @@ export class NeuralODE {
     if (target.rank !== 3 || target.shape[0] !== ts.length || target.shape[1] !== y0.shape[0] || target.shape[2] !== y0.shape[1]) {
       throw new InvalidArgumentError(`target must have shape [${ts.length}, ${y0.shape[0]}, ${y0.shape[1]}], got [${target.shape.join(', ')}]`);
     }
+    const share = opts.lossScale ?? 1;
     const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: opts.mode ?? 'train', adjoint: opts.adjoint ?? this.config.adjoint }));
     let lossValue: number;
     let gradYs: tf.Tensor3D;
@@ -106,7 +112,7 @@ export class NeuralODE {
       [lossValue, gradYs] = tf.tidy(() => {
         const diff = tf.sub(sol.ys, target);
         const loss = tf.mean(tf.square(diff));
-        return [loss.dataSync()[0], tf.mul(diff, 2 / diff.size) as tf.Tensor3D] as const;
+        return [loss.dataSync()[0] * share, tf.mul(diff, (2 * share) / diff.size) as tf.Tensor3D] as const;
       });
     } catch (err) {
       sol.dispose();
@@ -117,7 +123,7 @@ export class NeuralODE {
     const g = sol.backward(gradYs);
     gradYs.dispose();
     g.y0.dispose();
-    const lambda = opts.lambda ?? 0;
+    const lambda = (opts.lambda ?? 0) * share;
     const logical = g.params;
     if (lambda > 0) lossValue += this.addRegulariser(logical, lambda);
     const grads: tf.NamedTensorMap = {};

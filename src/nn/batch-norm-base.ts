@@ -10,6 +10,31 @@ import { InvalidArgumentError } from '../util/errors.js';
 import { batchNormEval, batchNormEvalBackward, batchNormTrain, batchNormTrainBackward } from './batch-norm-math.js';
 import type { NormKind, NormOptions, NormRequest, NormTape, Normalization, StateArray } from './normalization.js';
 import { batchNormSigmoidBackward, columnMoments } from '../kernels/host-kernels.js';
+import type { Collective } from '../parallel/collective.js';
+
+/**
+ * Turns one replica's batch moments (mean, biased variance over `rows`) into the moments of all
+ * replicas' rows, in place (Chan, Golub & LeVeque's pairwise combination, summed over replicas:
+ * M2 = Σ n_i v_i + Σ n_i m_i² − n m²); returns the total row count.
+ */
+function combineMoments(collective: Collective, rows: number, mean: Float64Array, variance: Float64Array): number {
+  const F = mean.length;
+  const parts = new Float64Array(1 + 3 * F);
+  parts[0] = rows;
+  for (let f = 0; f < F; f++) {
+    parts[1 + f] = rows * mean[f];
+    parts[1 + F + f] = rows * variance[f];
+    parts[1 + 2 * F + f] = rows * mean[f] * mean[f];
+  }
+  const total = collective.sum(parts);
+  const n = total[0];
+  for (let f = 0; f < F; f++) {
+    const m = total[1 + f] / n;
+    mean[f] = m;
+    variance[f] = Math.max(0, (total[1 + F + f] + total[1 + 2 * F + f] - n * m * m) / n);
+  }
+  return n;
+}
 
 /** γ(t), β(t) for one evaluation, and how to send their gradients back to the parameters. */
 export interface Affine {
@@ -34,6 +59,10 @@ export class HostBnTape implements NormTape {
     readonly rstd: Float64Array,
     readonly scale: Float64Array,
     readonly affine: Affine,
+    /** Rows the batch statistics were taken over (all replicas' with a collective). */
+    readonly rows: number,
+    /** Data-parallel replicas whose batch shares the statistics; null: this batch alone. */
+    readonly collective: Collective | null,
   ) {}
   dispose(): void {}
 }
@@ -104,6 +133,13 @@ export abstract class BatchNormBase implements Normalization {
     const affine = this.affineAt(r.t, r.index);
     const running = r.mode === 'eval' ? this.runningAt(r.t, r.index) : null;
     if (running === null) {
+      if (r.collective && r.collective.size > 1) {
+        affine.dispose();
+        throw new InvalidArgumentError(
+          `data-parallel batch statistics are implemented in the fused path only (tanh activation, no time input); this ${this.kind} layer is on the tensor path`,
+          'train this model in one process (no --workers), or use tanh without time input',
+        );
+      }
       if (r.mode === 'train' && x.shape[0] < 2) {
         affine.dispose();
         throw new InvalidArgumentError(`${this.kind} normalisation needs a batch of at least 2 in training mode, got ${x.shape[0]}`, 'raise the batch size');
@@ -151,7 +187,8 @@ export abstract class BatchNormBase implements Normalization {
   hostForward(z: Float32Array, rows: number, r: NormRequest): { scale: Float32Array; shift: Float32Array; tape?: HostBnTape } {
     const F = this.numFeatures;
     const running = r.mode === 'eval' ? this.runningAt(r.t, r.index) : null;
-    if (running === null && r.mode === 'train' && rows < 2) {
+    const collective = running === null && r.collective && r.collective.size > 1 ? r.collective : null;
+    if (running === null && r.mode === 'train' && rows < 2 && !collective) {
       throw new InvalidArgumentError(`${this.kind} normalisation needs a batch of at least 2 in training mode, got ${rows}`, 'raise the batch size');
     }
     const affine = this.affineAt(r.t, r.index);
@@ -160,13 +197,15 @@ export abstract class BatchNormBase implements Normalization {
     affine.dispose(); // the host copies are all this path needs (distributeHost keeps no tensors)
     const mean = new Float64Array(F);
     const variance = new Float64Array(F);
+    let n = rows;
     if (running === null) {
       // Float64 sums shifted by the first row (WebAssembly SIMD; see src/kernels).
       const m = columnMoments(z, rows, F);
       mean.set(m.mean);
       variance.set(m.variance);
+      if (collective) n = combineMoments(collective, rows, mean, variance);
       if (r.updateStats && r.mode === 'train') {
-        this.staged.push({ t: r.t, index: r.index, mean: Float32Array.from(mean), variance: Float32Array.from(variance), n: rows });
+        this.staged.push({ t: r.t, index: r.index, mean: Float32Array.from(mean), variance: Float32Array.from(variance), n });
       }
     } else {
       mean.set(running.mean);
@@ -182,7 +221,7 @@ export abstract class BatchNormBase implements Normalization {
       scale[f] = scale64[f];
       shift[f] = (beta ? beta[f] : 0) - mean[f] * scale64[f];
     }
-    return { scale, shift, tape: r.record ? new HostBnTape(running === null, mean, rstd, scale64, affine) : undefined };
+    return { scale, shift, tape: r.record ? new HostBnTape(running === null, mean, rstd, scale64, affine, n, collective) : undefined };
   }
 
   /**
@@ -206,8 +245,22 @@ export abstract class BatchNormBase implements Normalization {
     const dGamma = new Float64Array(F); // Σ g x̂ with x̂ = (z − μ)·rstd
     // Two passes in WebAssembly SIMD (src/kernels): the column sums Σ g, Σ g z (g after the
     // sigmoid's derivative), then dz = g·A + z·C + D with per-feature A, C, D from those sums.
+    // With replicas, dz needs the sums over the whole batch; γ's and β's gradients take this
+    // replica's own (the replicas' gradients are added afterwards).
     const { dz, sumG: sg } = batchNormSigmoidBackward(gIn, sigmoidOut ?? null, z, rows, F, (sg, sgz) => {
       for (let f = 0; f < F; f++) dGamma[f] = rstd[f] * (sgz[f] - mean[f] * sg[f]);
+      let allG = sg;
+      let allGamma = dGamma;
+      if (tape.collective && tape.train) {
+        const both = new Float64Array(2 * F);
+        both.set(sg);
+        both.set(sgz, F);
+        const total = tape.collective.sum(both);
+        allG = total.subarray(0, F);
+        allGamma = new Float64Array(F);
+        for (let f = 0; f < F; f++) allGamma[f] = rstd[f] * (total[F + f] - mean[f] * allG[f]);
+      }
+      const n = tape.rows;
       const A = new Float32Array(F);
       const C = new Float32Array(F);
       const D = new Float32Array(F);
@@ -215,9 +268,9 @@ export abstract class BatchNormBase implements Normalization {
         const sc = tape.scale[f];
         A[f] = sc;
         if (tape.train) {
-          const mgx = dGamma[f] / rows;
+          const mgx = allGamma[f] / n;
           C[f] = -sc * rstd[f] * mgx;
-          D[f] = sc * (mean[f] * rstd[f] * mgx - sg[f] / rows);
+          D[f] = sc * (mean[f] * rstd[f] * mgx - allG[f] / n);
         }
       }
       return { a: A, c: C, d: D };

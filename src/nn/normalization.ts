@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FieldMode, GradientSink } from '../ode/field.js';
 import { InvalidArgumentError } from '../util/errors.js';
+import type { Collective } from '../parallel/collective.js';
 
 export type NormKind = 'none' | 'minibatch' | 'popti' | 'pop' | 'tabn';
 export const NORM_KINDS: readonly NormKind[] = ['none', 'minibatch', 'popti', 'pop', 'tabn'];
@@ -50,6 +51,8 @@ export interface NormRequest {
   readonly updateStats: boolean;
   /** Keep what backward() needs. */
   readonly record: boolean;
+  /** Data-parallel replicas: batch statistics are taken over all of them (null or absent: this batch alone). */
+  readonly collective?: Collective | null;
 }
 
 export interface NormTape {

@@ -25,7 +25,7 @@ class AdjointSystem implements RkSystem {
 
   derivative(t: number, state: State, tag: StageTag, index: number): State {
     const [y, a] = state;
-    const out = this.field.evaluate(y, { t, index, mode: this.o.mode, updateStats: false, record: true });
+    const out = this.field.evaluate(y, { t, index, mode: this.o.mode, updateStats: false, record: true, collective: this.o.collective });
     const tab = this.o.tableau;
     const s = tab.c.length;
     let sink: GradientSink | null = null;

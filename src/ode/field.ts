@@ -4,6 +4,7 @@
  * training only see this interface, so a fused implementation can replace an op-by-op one.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Collective } from '../parallel/collective.js';
 
 export type FieldMode = 'train' | 'eval';
 
@@ -21,6 +22,8 @@ export interface EvalRequest {
   readonly updateStats: boolean;
   /** True when the solver will later ask for the vector–Jacobian product of this evaluation. */
   readonly record: boolean;
+  /** Data-parallel replicas of this batch (batch statistics are taken over all of them); null alone. */
+  readonly collective?: Collective | null;
 }
 
 /** What a recorded evaluation kept for its vector–Jacobian product. */

@@ -13,6 +13,7 @@ import type { ResolvedOptions } from './options.js';
 import { hermiteWeights } from './hermite.js';
 import { initialStep, newController, nextStepFactor } from './step-size.js';
 import { SolverError } from './errors.js';
+import type { Collective } from '../parallel/collective.js';
 
 export type State = tf.Tensor2D[];
 
@@ -103,7 +104,7 @@ function disposeState(s: State | null | undefined): void {
  * Weighted RMS over the first `parts` parts of v = h Σ_j w_j ks[j] (or of `vs` itself when
  * given as a State) with scale atol + rtol·max(|a|, |b|), on the host.
  */
-function weightedRms(v: State | { h: number; w: readonly number[]; ks: readonly State[] }, a: State, b: State, parts: number, rtol: number, atol: number): number {
+function weightedRms(v: State | { h: number; w: readonly number[]; ks: readonly State[] }, a: State, b: State, parts: number, rtol: number, atol: number, collective: Collective | null): number {
   let sum = 0;
   let n = 0;
   for (let p = 0; p < parts; p++) {
@@ -129,6 +130,7 @@ function weightedRms(v: State | { h: number; w: readonly number[]; ks: readonly 
     }
     n += av.length;
   }
+  if (collective) [sum, n] = collective.sum(Float64Array.of(sum, n)); // the norm over the whole batch
   return Math.sqrt(sum / n);
 }
 
@@ -201,7 +203,7 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
     k1 = evalAt(t, y, { kind: 'stage', stage: 0 });
     system.firstStageDone?.();
     const f0 = k1;
-    const norm = (v: State): number => weightedRms(v, y, y, errorParts, options.rtol, options.atol);
+    const norm = (v: State): number => weightedRms(v, y, y, errorParts, options.rtol, options.atol, options.collective);
     const d0 = norm(y);
     const d1 = norm(f0);
     h =
@@ -249,7 +251,7 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
     const y1 = lastInput ?? combine(y, h, tab.b, ks);
     let err = 0;
     if (adaptive) {
-      err = weightedRms({ h, w: tab.errorWeights!, ks }, y, y1, errorParts, options.rtol, options.atol);
+      err = weightedRms({ h, w: tab.errorWeights!, ks }, y, y1, errorParts, options.rtol, options.atol, options.collective);
     }
     const ok = !adaptive || err <= 1;
     const tNew = !adaptive ? (last ? t1 : t0 + (accepted + 1) * h) : last ? t1 : t + h;

@@ -11,6 +11,7 @@ import { checkTimes, resolveOptions, type OdeOptions, type ResolvedOptions } fro
 import { hermiteWeights } from './hermite.js';
 import { InvalidArgumentError } from '../util/errors.js';
 import { adjointBackward } from './adjoint.js';
+import type { Collective } from '../parallel/collective.js';
 
 export interface SolveStats {
   /** Function evaluations of the forward solve. */
@@ -57,6 +58,7 @@ class ForwardSystem implements RkSystem {
   constructor(
     private readonly field: VectorField,
     private readonly mode: FieldMode,
+    private readonly collective: Collective | null = null,
   ) {}
   derivative(t: number, state: State, tag: StageTag, index: number): State {
     const out = this.field.evaluate(state[0], {
@@ -65,6 +67,7 @@ class ForwardSystem implements RkSystem {
       mode: this.mode,
       updateStats: this.mode === 'train' && tag.kind !== 'probe',
       record: false,
+      collective: this.collective,
     });
     return [out.dy];
   }
@@ -97,7 +100,7 @@ function stackOutputs(r: IntegrateResult): tf.Tensor3D {
 export function odeint(field: VectorField, y0: tf.Tensor2D, ts: readonly number[], options: OdeOptions = {}): OdeSolution {
   checkInputs(field, y0, ts);
   const o = resolveOptions(options);
-  const r = run(field, new ForwardSystem(field, o.mode), y0, ts, o);
+  const r = run(field, new ForwardSystem(field, o.mode, o.collective), y0, ts, o);
   return { ys: stackOutputs(r), stats: { nfe: r.nfe, accepted: r.accepted, rejected: r.rejected } };
 }
 
@@ -134,7 +137,7 @@ class RecordingSystem implements RkSystem {
 
   derivative(t: number, state: State, tag: StageTag, index: number): State {
     const probe = tag.kind === 'probe';
-    const out = this.field.evaluate(state[0], { t, index, mode: this.mode, updateStats: this.mode === 'train' && !probe, record: !probe });
+    const out = this.field.evaluate(state[0], { t, index, mode: this.mode, updateStats: this.mode === 'train' && !probe, record: !probe, collective: this.o.collective });
     if (!probe) {
       const rec: Rec = { tape: out.tape!, cot: null };
       if (tag.kind === 'stage' && tag.stage === 0) this.nodeEvals[this.steps.length] = rec;
@@ -277,7 +280,7 @@ export function odeintWithGradients(
   checkInputs(field, y0, ts);
   const o = resolveOptions(options);
   if (o.adjoint) {
-    const r = run(field, new ForwardSystem(field, o.mode), y0, ts, o);
+    const r = run(field, new ForwardSystem(field, o.mode, o.collective), y0, ts, o);
     const ys = stackOutputs(r);
     const kept = ys.clone(); // the adjoint restarts from the outputs; the caller may dispose ys
     const stats = { nfe: r.nfe, accepted: r.accepted, rejected: r.rejected };

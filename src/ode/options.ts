@@ -1,4 +1,5 @@
 /** Solver options, torchdiffeq vocabulary, with defaults suited to float32 tensors. */
+import type { Collective } from '../parallel/collective.js';
 import { InvalidArgumentError } from '../util/errors.js';
 import type { FieldMode } from './field.js';
 import { tableauFor, type MethodName } from './tableaux/index.js';
@@ -33,6 +34,11 @@ export interface OdeOptions {
   readonly returnPartial?: boolean;
   /** Gradients by the adjoint method instead of backpropagation through the solver. */
   readonly adjoint?: boolean;
+  /**
+   * Data-parallel training (src/parallel/): the batch is split over replicas that solve together;
+   * error norms (and batch statistics, through the field's requests) are summed over all replicas.
+   */
+  readonly collective?: Collective | null;
 }
 
 export interface ResolvedOptions {
@@ -50,6 +56,7 @@ export interface ResolvedOptions {
   readonly mode: FieldMode;
   readonly returnPartial: boolean;
   readonly adjoint: boolean;
+  readonly collective: Collective | null;
 }
 
 function positive(name: string, v: number | undefined): void {
@@ -85,6 +92,7 @@ export function resolveOptions(o: OdeOptions = {}): ResolvedOptions {
     mode: o.mode ?? 'eval',
     returnPartial: o.returnPartial ?? false,
     adjoint: o.adjoint ?? false,
+    collective: o.collective ?? null,
   };
 }
 

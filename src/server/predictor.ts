@@ -3,7 +3,8 @@
  * `loadRun` + `predictTrajectories` (src/train/predict.ts) in a worker thread, so a long rollout
  * never blocks the server's event loop; tests may pass another implementation to `createApp`.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../util/worker.js';
 import { PhysodeError } from '../util/errors.js';
 
 export interface PredictRequest {
@@ -49,13 +50,7 @@ export function workerPredictor(timeoutMs = 120_000): { predict: Predictor; clos
   };
 
   const start = (): Worker => {
-    // Built (dist/): the compiled worker. From sources under tsx: register tsx inside the worker
-    // first (Node 20 does not carry the parent's loader hooks into worker threads).
-    const ts = import.meta.url.endsWith('.ts');
-    const url = new URL(`./rollout-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
-    const w = ts
-      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); });`, { eval: true })
-      : new Worker(url);
+    const w = startModuleWorker(import.meta.url, 'rollout-worker');
     w.unref();
     w.on('message', (reply: WorkerReply) => {
       const p = pending.get(reply.id);

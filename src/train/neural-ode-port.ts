@@ -4,6 +4,7 @@
  * logical parameter names (stable across processes, unlike tfjs variable names), and the blueprint
  * mapped to the model's configuration.
  */
+import type { Collective } from '../parallel/collective.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { NeuralODE } from '../model/neural-ode.js';
 import type { NeuralOdeConfigInput } from '../model/config.js';
@@ -65,21 +66,30 @@ export class NeuralOdePort implements DynamicsModel {
   constructor(
     readonly model: NeuralODE,
     private readonly trainMaxSteps?: number,
+    /** Data-parallel replica (src/parallel/): the collective of its training solves. */
+    private readonly collective: Collective | null = null,
   ) {
     this.variables = Object.entries(model.variables()).map(([name, variable]) => ({ name, variable }));
   }
 
-  private get trainSolver(): { maxSteps: number } | undefined {
-    return this.trainMaxSteps !== undefined ? { maxSteps: this.trainMaxSteps } : undefined;
+  /** Step limit of training-mode solves (undefined: the solver's default). */
+  get trainStepLimit(): number | undefined {
+    return this.trainMaxSteps;
   }
 
-  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode: 'train' | 'eval' = 'train'): StepResult {
+  private get trainSolver(): { maxSteps?: number; collective?: Collective } | undefined {
+    if (this.trainMaxSteps === undefined && this.collective === null) return undefined;
+    return { ...(this.trainMaxSteps !== undefined ? { maxSteps: this.trainMaxSteps } : {}), ...(this.collective ? { collective: this.collective } : {}) };
+  }
+
+  /** `lossScale`: see TrainOptions.lossScale (a data-parallel replica's share of the batch). */
+  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode: 'train' | 'eval' = 'train', lossScale = 1): StepResult {
     const dim = y0.length / batch;
     const W = ts.length;
     const y0t = tf.tensor2d(y0, [batch, dim]);
     const tgt = tf.tensor3d(swapLeading(target, batch, W, dim), [W, batch, dim]);
     try {
-      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt, { mode, solver: this.trainSolver });
+      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt, { mode, solver: this.trainSolver, lossScale });
       const grads = new Map<string, tf.Tensor>();
       for (const v of this.variables) {
         const g = r.grads[v.variable.name];

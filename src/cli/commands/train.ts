@@ -58,6 +58,8 @@ run:
   --out RUN            run folder (default runs/<dataset>-<norm>-s<seed>)
   --resume             continue RUN from checkpoints/last, bit for bit
   --backend NAME       auto, tensorflow, wasm, cpu (default auto)
+  --workers N          data-parallel training steps over N worker threads, the batch split
+                       between them (solver steps and batch statistics shared; default 1)
   --quiet              no progress bar`;
 
 export function configFromOptions(v: Record<string, string | boolean | undefined>): { config: TrainConfig; epochs: number | null } {
@@ -157,6 +159,7 @@ export const command: Command = {
         'val-trajectories': { type: 'string' },
         'max-recoveries': { type: 'string' },
         backend: { type: 'string' },
+        workers: { type: 'string' },
         resume: { type: 'boolean' },
         quiet: { type: 'boolean' },
         // Testing aids, not in the usage text: plant a NaN loss at these steps; stop after N steps.
@@ -184,6 +187,9 @@ export const command: Command = {
 
     const { train } = await import('../../train/trainer.js');
     const { defaultModelFactory } = await import('../../train/default-factory.js');
+    const workers = values.workers !== undefined ? parseInteger('workers', values.workers, 1) : 1;
+    const factory = workers > 1 ? (await import('../../parallel/data-parallel-model.js')).dataParallelFactory(workers) : await defaultModelFactory();
+    if (workers > 1) process.stderr.write(`data-parallel: ${workers} worker threads\n`);
     const bar = values.quiet ? null : new ProgressBar({ label: 'train' });
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
@@ -194,7 +200,7 @@ export const command: Command = {
         data,
         runDir: out,
         config,
-        factory: await defaultModelFactory(),
+        factory,
         resume: values.resume === true,
         backend: backend.detail,
         signal: abort.signal,
