@@ -39,6 +39,9 @@ function combineMoments(collective: Collective, rows: number, mean: Float64Array
 /** γ(t), β(t) for one evaluation, and how to send their gradients back to the parameters. */
 export interface Affine {
   readonly gamma: tf.Tensor1D | null;
+  /** γ(t), β(t) on the host when the normalisation computed them there (saves reading them back). */
+  readonly gammaValues?: Float32Array;
+  readonly betaValues?: Float32Array;
   readonly beta: tf.Tensor1D | null;
   /** True when gamma/beta were computed for this call (and must be disposed with it). */
   readonly owned: boolean;
@@ -192,8 +195,8 @@ export abstract class BatchNormBase implements Normalization {
       throw new InvalidArgumentError(`${this.kind} normalisation needs a batch of at least 2 in training mode, got ${rows}`, 'raise the batch size');
     }
     const affine = this.affineAt(r.t, r.index);
-    const gamma = affine.gamma ? (affine.gamma.dataSync() as Float32Array) : null;
-    const beta = affine.beta ? (affine.beta.dataSync() as Float32Array) : null;
+    const gamma = affine.gammaValues ?? (affine.gamma ? (affine.gamma.dataSync() as Float32Array) : null);
+    const beta = affine.betaValues ?? (affine.beta ? (affine.beta.dataSync() as Float32Array) : null);
     affine.dispose(); // the host copies are all this path needs (distributeHost keeps no tensors)
     const mean = new Float64Array(F);
     const variance = new Float64Array(F);

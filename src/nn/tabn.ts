@@ -87,11 +87,19 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
         b[f] += w * grid.bias[index * F + f];
       }
     }
-    const gamma = tf.tensor1d(g);
-    const beta = tf.tensor1d(b);
+    // Tensors only when a tensor path asks for them (the fused path reads g and b); kept, so
+    // that asking inside a tf.tidy does not dispose them: dispose() does.
+    let gamma: tf.Tensor1D | null = null;
+    let beta: tf.Tensor1D | null = null;
     return {
-      gamma,
-      beta,
+      get gamma() {
+        return (gamma ??= tf.keep(tf.tensor1d(g)));
+      },
+      get beta() {
+        return (beta ??= tf.keep(tf.tensor1d(b)));
+      },
+      gammaValues: g,
+      betaValues: b,
       owned: true,
       distribute(dGamma, dBeta, sink, prefix, scale) {
         // dγ_m = w_m dγ(t): an outer product of the weight row with the gradient row, deferred so
@@ -118,8 +126,8 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
         }
       },
       dispose() {
-        gamma.dispose();
-        beta.dispose();
+        gamma?.dispose();
+        beta?.dispose();
       },
     };
   }
