@@ -15,9 +15,9 @@ import { registerThreadedWasm } from './wasm-threads.js';
 /**
  * Threads of the WebAssembly backend: PHYSODE_WASM_THREADS, default 1. More threads speed up large
  * matrix products (a 128×10240×128 product: 27 → 47 GFLOP/s on 2 cores) but cost tens of µs of
- * wake-up per kernel, so small kernels get slower: measured a win only for the dopri5 workload of
+ * wake-up per kernel, so small kernels get slower: a wash over the training workloads of
  * `npm run bench -- --only train` (see README). Jobs that already run in parallel (generate's
- * workers, reproduce --jobs) should stay at 1.
+ * workers, reproduce --jobs, train --workers) should stay at 1.
  */
 function wasmThreads(): number {
   const v = process.env.PHYSODE_WASM_THREADS;

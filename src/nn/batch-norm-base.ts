@@ -39,10 +39,10 @@ function combineMoments(collective: Collective, rows: number, mean: Float64Array
 /** γ(t), β(t) for one evaluation, and how to send their gradients back to the parameters. */
 export interface Affine {
   readonly gamma: tf.Tensor1D | null;
+  readonly beta: tf.Tensor1D | null;
   /** γ(t), β(t) on the host when the normalisation computed them there (saves reading them back). */
   readonly gammaValues?: Float32Array;
   readonly betaValues?: Float32Array;
-  readonly beta: tf.Tensor1D | null;
   /** True when gamma/beta were computed for this call (and must be disposed with it). */
   readonly owned: boolean;
   distribute(dGamma: tf.Tensor1D, dBeta: tf.Tensor1D, sink: GradientSink, prefix: string, scale: number): void;

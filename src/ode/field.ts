@@ -198,7 +198,6 @@ function linearGradient(terms: readonly LinearTerm[], affine: readonly [number, 
   return { dw, db: Float32Array.from(db) };
 }
 
-
 /**
  * Accumulates named parameter gradients; owns its tensors (outside any tidy scope).
  * Linear-layer gradients (Σ gᵀx and Σ g over many evaluations) are deferred and computed as one

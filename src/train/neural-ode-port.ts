@@ -4,8 +4,8 @@
  * logical parameter names (stable across processes, unlike tfjs variable names), and the blueprint
  * mapped to the model's configuration.
  */
-import type { Collective } from '../parallel/collective.js';
 import * as tf from '@tensorflow/tfjs-core';
+import type { Collective } from '../parallel/collective.js';
 import { NeuralODE } from '../model/neural-ode.js';
 import type { NeuralOdeConfigInput } from '../model/config.js';
 import type { ActivationName } from '../nn/activation.js';
