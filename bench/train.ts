@@ -209,8 +209,9 @@ async function child(backend: string, names: string[], iters: number, warmup: nu
       nfe_backward: nfeBack.length > 0 ? median(nfeBack) : undefined,
       ms_per_nfe: +(med / nfe).toFixed(4),
       cpu_ms: +median(cpuTimes).toFixed(2),
-      // One thread's products: not a floor for the data-parallel step, which splits them.
-      gemm_floor_ms: parallel ? undefined : +(await gemmFloor(tf, w, nfe, median(nfeBack))).toFixed(2),
+      // One thread's products: not a floor for the data-parallel step, which splits them; not
+      // timed on the pure-JS backend, where they would take minutes.
+      gemm_floor_ms: parallel || info.name === 'cpu' ? undefined : +(await gemmFloor(tf, w, nfe, median(nfeBack))).toFixed(2),
     };
     console.log(JSON.stringify(res));
     opt.dispose();
