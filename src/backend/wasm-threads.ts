@@ -43,8 +43,8 @@ function workerSource(mainScript: string): string {
 
 /**
  * Replaces tfjs's 'wasm' backend factory by the threaded binary with `threads` threads (the
- * calling thread included). Call before `tf.setBackend('wasm')`; resolves to the thread count
- * the binary reports.
+ * calling thread included). Call before `tf.setBackend('wasm')`; the backend's
+ * `getThreadsCount()` then reports what the binary got.
  */
 export async function registerThreadedWasm(threads: number): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');

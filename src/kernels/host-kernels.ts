@@ -106,7 +106,7 @@ export function batchNormSigmoidBackward(
   rows: number,
   cols: number,
   coefficients: (sumG: Float64Array, sumGZ: Float64Array) => { a: Float32Array; c: Float32Array; d: Float32Array },
-): { dz: Float32Array; sumG: Float64Array; sumGZ: Float64Array } {
+): { dz: Float32Array; sumG: Float64Array } {
   const m = k();
   const n = rows * cols;
   const pgIn = m.put(gIn);
@@ -124,7 +124,7 @@ export function batchNormSigmoidBackward(
   const pd = m.put(d);
   const pout = m.alloc(n * 4);
   m.fn.affineRows(pg, pz, pa, pc, pd, pout, rows, cols);
-  return { dz: m.f32(pout, n).slice(), sumG, sumGZ };
+  return { dz: m.f32(pout, n).slice(), sumG };
 }
 
 /** ga ⊙ s ⊙ (1 − s). */

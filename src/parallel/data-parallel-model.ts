@@ -97,11 +97,6 @@ export class DataParallelModel implements DynamicsModel {
     return this.inner.variables;
   }
 
-  /** Number of replicas. */
-  get workers(): number {
-    return this.replicas.length;
-  }
-
   lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode: 'train' | 'eval' = 'train'): StepResult {
     const n = this.replicas.length;
     // Fewer rows than replicas: one replica per row would leave some without work; run here.

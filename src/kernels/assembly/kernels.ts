@@ -73,11 +73,11 @@ export function columnMoments(z: usize, rows: i32, cols: i32, mean: usize, varia
 
 /**
  * g = gIn ⊙ s ⊙ (1 − s) (a sigmoid's derivative; g = gIn when s is 0), and per column
- * sumG = Σ_rows g and sumGZ = Σ_rows g ⊙ z (float64; z may be 0 to skip sumGZ).
+ * sumG = Σ_rows g and sumGZ = Σ_rows g ⊙ z (float64).
  */
 export function sigmoidGradColumnSums(gIn: usize, s: usize, z: usize, g: usize, sumG: usize, sumGZ: usize, rows: i32, cols: i32): void {
   zeroF64(sumG, cols);
-  if (z) zeroF64(sumGZ, cols);
+  zeroF64(sumGZ, cols);
   const vec = vecCols(cols);
   const one = f32x4.splat(1);
   for (let i = 0; i < rows; i++) {
@@ -92,7 +92,7 @@ export function sigmoidGradColumnSums(gIn: usize, s: usize, z: usize, g: usize, 
       }
       v128.store(g + k, gi);
       addPromoted(sumG + (<usize>f << 3), gi);
-      if (z) addProductPromoted(sumGZ + (<usize>f << 3), gi, v128.load(z + k));
+      addProductPromoted(sumGZ + (<usize>f << 3), gi, v128.load(z + k));
     }
     for (; f < cols; f++) {
       const k = row + (<usize>f << 2);
@@ -104,10 +104,8 @@ export function sigmoidGradColumnSums(gIn: usize, s: usize, z: usize, g: usize, 
       store<f32>(g + k, gi);
       const pg = sumG + (<usize>f << 3);
       store<f64>(pg, load<f64>(pg) + <f64>gi);
-      if (z) {
-        const pz = sumGZ + (<usize>f << 3);
-        store<f64>(pz, load<f64>(pz) + <f64>gi * <f64>load<f32>(z + k));
-      }
+      const pz = sumGZ + (<usize>f << 3);
+      store<f64>(pz, load<f64>(pz) + <f64>gi * <f64>load<f32>(z + k));
     }
   }
 }
