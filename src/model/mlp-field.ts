@@ -17,8 +17,9 @@ import { createNormalization } from '../nn/create.js';
 import type { NormKind, Normalization, NormTape, StateArray } from '../nn/normalization.js';
 import { BatchNormBase, type HostBnTape } from '../nn/batch-norm-base.js';
 import { InvalidArgumentError } from '../util/errors.js';
-import { sigmoidGrad } from '../kernels/host-kernels.js';
+import { affineSigmoid, matmul, pinArrays, sigmoidGrad, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
 import { Rng } from '../util/rng.js';
+import { Float32Pool } from '../util/float32-pool.js';
 
 export interface MlpFieldConfig {
   /** State dimension. */
@@ -53,29 +54,9 @@ interface LayerTape {
   /** Null without normalisation. */
   readonly normTape: NormTape | null;
   readonly act: ActivationSaved;
-  /** Batch-norm tanh path: z and s = sigmoid(2·norm(z)) on the host. */
-  readonly zHost?: Float32Array;
-  readonly sHost?: Float32Array;
-}
-
-/**
- * x [B, K] · w [1, K, N] + bias (+ activation) through TF.js's `_FusedMatMul` kernel directly:
- * one XNNPACK product with the bias (and sigmoid) fused, without tf.fused.matMul's op wrapper
- * (gradient bookkeeping and extra reshapes; measured 16 µs against 20 µs per call at 32×64×64).
- */
-function fusedLinear(x: tf.Tensor2D, w3: tf.Tensor3D, bias: tf.Tensor1D, activation: 'linear' | 'sigmoid'): tf.Tensor2D {
-  const [B, K] = x.shape;
-  const a3 = tf.reshape(x, [1, B, K]);
-  const out = tf.engine().runKernel('_FusedMatMul', { a: a3, b: w3, bias }, { transposeA: false, transposeB: false, activation }) as tf.Tensor3D;
-  a3.dispose();
-  const r = tf.reshape(out, [B, w3.shape[2]]) as tf.Tensor2D;
-  out.dispose();
-  return r;
 }
 
 class MlpTape implements FieldTape {
-  /** Fused paths: the input y on the host (the first layer's x for the weight gradient). */
-  yHost?: Float32Array;
   constructor(
     readonly t: number,
     readonly layers: LayerTape[],
@@ -84,11 +65,6 @@ class MlpTape implements FieldTape {
     /** Every intermediate this tape keeps alive (not y). */
     private readonly owned: Set<tf.Tensor>,
   ) {}
-  /** Hands one kept tensor over to the caller (the tape will not dispose it); clones if not owned. */
-  take(x: tf.Tensor2D): tf.Tensor2D {
-    if (this.owned.delete(x)) return x;
-    return x.clone();
-  }
   dispose(): void {
     for (const l of this.layers) l.normTape?.dispose();
     for (const x of this.owned) x.dispose();
@@ -97,15 +73,48 @@ class MlpTape implements FieldTape {
   }
 }
 
-export const FIELD_PREFIX = 'field.';
+interface HostLayerTape {
+  readonly s: Float32Array;
+  readonly z: Float32Array | null;
+  readonly normTape: HostBnTape | null;
+}
+
+/** Gives a host path's layer arrays back to the pool they came from. */
+function releaseLayers(layers: HostLayerTape[], pool: Float32Pool): void {
+  for (const l of layers) {
+    l.normTape?.dispose();
+    pool.give(l.s);
+    if (l.z) pool.give(l.z);
+  }
+  layers.length = 0;
+}
+
+/** What a host-path evaluation keeps: its input y and, per hidden layer, s (and z with a normalisation). */
+class HostTape implements FieldTape {
+  constructor(
+    readonly y: Float32Array,
+    readonly rows: number,
+    readonly layers: HostLayerTape[],
+    private readonly pool: Float32Pool,
+  ) {}
+  dispose(): void {
+    releaseLayers(this.layers, this.pool);
+  }
+}
 
 /**
- * Largest tensor (elements) whose elementwise VJP work the fused tanh path does on the host.
- * Measured on this project's machine (Node 20): a JS loop over Float32Arrays costs ~4 ns per
- * element, TF.js's wasm SIMD kernels ~1.2 ns per element plus ~5–20 µs dispatch each: the host
- * wins for W1's 32×64 activations, the kernels for W2's 128×128.
+ * The host path's weights, made once per solve from the parameters (see MlpField.hostWeights) and
+ * pinned in the kernels' memory: per linear layer (the output layer last) the forward map
+ * [in, out] and shift [out], and the backward map [out, in].
  */
-const HOST_ELEMENTWISE_MAX = 4096;
+interface HostWeights {
+  readonly forward: PinnedArray[];
+  readonly shift: PinnedArray[];
+  readonly backward: PinnedArray[];
+  readonly pinned: PinnedSet;
+}
+
+export const FIELD_PREFIX = 'field.';
 
 export class MlpField implements VectorField {
   readonly dim: number;
@@ -115,23 +124,22 @@ export class MlpField implements VectorField {
   /** tfjs variable name → logical name. */
   private readonly logicalOf = new Map<string, string>();
   /**
-   * Made once per solve: transposed weights [in, out]. For tanh without normalisation (the fused
-   * path) hidden layers carry s = sigmoid(2z) instead of a = tanh(z) = 2s − 1 (wasm's Tanh kernel
-   * is scalar, Sigmoid is vectorised), and the affine maps absorb the conversions:
-   *   layer 0:  2z = y (2W₀ᵀ) + 2b₀;   layer i > 0:  2z = s (4Wᵢᵀ) + 2(bᵢ − Wᵢ·1);
-   *   output:   f = s (2W_oᵀ) + (b_o − W_o·1);
-   * backward: tanh' = 1 − a² = 4 s (1 − s), the 4 absorbed in bw = 4W (bw₀ = W₀).
+   * Made once per solve: the op-by-op path's transposed weights [in, out] (TF.js tensors), or the
+   * host path's maps (see hostWeights).
    */
-  private cache: { wt: tf.Tensor2D[]; fw: tf.Tensor3D[]; fb: tf.Tensor1D[]; bw: tf.Tensor2D[] } | null = null;
-  /** Hidden layers take the fused path: linear → tanh with no normalisation. */
-  private readonly fastTanh: boolean;
+  private cache: { wt: tf.Tensor2D[] | null; host: HostWeights | null } | null = null;
   /**
-   * Hidden layers are linear → batch normalisation → tanh (minibatch, popti, pop, tabn), no time
-   * input: the same s-carrying maps as fastTanh except that the 2 of sigmoid(2·) is folded into the
-   * normalisation's per-feature scale and shift; statistics and the normalisation's backward run
-   * on the host (BatchNormBase.hostForward/hostBackward): 4 kernels per layer forward, 1 backward.
+   * The host path: tanh without time input, and either no normalisation (fastTanh) or batch
+   * normalisations (bnTanh: minibatch, popti, pop, tabn). Evaluation and VJP run entirely in this
+   * project's WebAssembly SIMD kernels (src/kernels: matrix products, sigmoid, batch statistics),
+   * one call per layer, on host arrays: TF.js only sees the field's input and output. Per-call
+   * dispatch of TF.js kernels (5–30 µs each) dominated these small shapes; the kernels' products
+   * run as fast as TF.js's XNNPACK at 128 × 128 and faster below.
    */
+  private readonly fastTanh: boolean;
   private readonly bnTanh: boolean;
+  /** The host path's activation arrays, reused across evaluations. */
+  private readonly pool = new Float32Pool();
   private depthOfSolve = 0;
 
   constructor(config: MlpFieldConfig, variablePrefix: string) {
@@ -196,37 +204,59 @@ export class MlpField implements VectorField {
   beginSolve(): void {
     if (this.depthOfSolve++ > 0) return;
     for (const l of this.hidden) l.norm.beginSolve?.();
-    const wt = tf.tidy(() => [...this.hidden.map((l) => l.linear.weight), this.output.weight].map((w) => tf.transpose(w) as tf.Tensor2D));
-    const fw: tf.Tensor3D[] = [];
-    const fb: tf.Tensor1D[] = [];
-    const bw: tf.Tensor2D[] = [];
     if (this.fastTanh || this.bnTanh) {
-      const layers = [...this.hidden.map((l) => l.linear), this.output];
-      tf.tidy(() => {
-        layers.forEach((lin, i) => {
-          const out = i === layers.length - 1;
-          const fromS = i > 0; // the input is s of the previous layer
-          const inner = this.fastTanh && !out ? 2 : 1; // sigmoid(2z), unless a normalisation follows
-          const wScale = (fromS ? 2 : 1) * inner;
-          let b: tf.Tensor1D = lin.bias;
-          if (fromS) b = tf.sub(b, tf.sum(lin.weight, 1)) as tf.Tensor1D;
-          if (inner !== 1) b = tf.mul(b, inner) as tf.Tensor1D;
-          fw.push(tf.keep(tf.reshape(tf.mul(wt[i], wScale), [1, ...wt[i].shape]) as tf.Tensor3D));
-          fb.push(tf.keep(b === lin.bias ? (b.clone() as tf.Tensor1D) : b));
-          bw.push(tf.keep(i === 0 ? (lin.weight.clone() as tf.Tensor2D) : (tf.mul(lin.weight, 4) as tf.Tensor2D)));
-        });
-      });
+      this.cache = { wt: null, host: this.hostWeights() };
+    } else {
+      const wt = tf.tidy(() => [...this.hidden.map((l) => l.linear.weight), this.output.weight].map((w) => tf.transpose(w) as tf.Tensor2D));
+      this.cache = { wt, host: null };
     }
-    this.cache = { wt, fw, fb, bw };
+  }
+
+  /**
+   * The host path's maps. Hidden layers carry s = sigmoid(2z) instead of a = tanh(z) = 2s − 1, and
+   * the affine maps absorb the conversions (with a normalisation, its scale and shift take the 2):
+   *   layer 0:  2z = y (2W₀ᵀ) + 2b₀;   layer i > 0:  2z = s (4Wᵢᵀ) + 2(bᵢ − Wᵢ·1);
+   *   output:   f = s (2W_oᵀ) + (b_o − W_o·1);
+   * backward: tanh' = 1 − a² = 4 s (1 − s), the 4 absorbed in the backward map 4W (W₀ for layer 0).
+   */
+  private hostWeights(): HostWeights {
+    const layers = [...this.hidden.map((l) => l.linear), this.output];
+    const forward: Float32Array[] = [];
+    const shift: Float32Array[] = [];
+    const backward: Float32Array[] = [];
+    layers.forEach((lin, i) => {
+      const [nOut, nIn] = lin.weight.shape as [number, number];
+      const w = lin.weight.dataSync() as Float32Array;
+      const b = lin.bias.dataSync() as Float32Array;
+      const fromS = i > 0; // the input is s of the previous layer
+      const inner = this.fastTanh && i < layers.length - 1 ? 2 : 1; // sigmoid(2z), unless a normalisation follows
+      const wScale = (fromS ? 2 : 1) * inner;
+      const fw = new Float32Array(nIn * nOut);
+      const fb = new Float32Array(nOut);
+      for (let o = 0; o < nOut; o++) {
+        let rowSum = 0;
+        for (let k = 0; k < nIn; k++) {
+          fw[k * nOut + o] = wScale * w[o * nIn + k];
+          rowSum += w[o * nIn + k];
+        }
+        fb[o] = inner * (b[o] - (fromS ? rowSum : 0));
+      }
+      forward.push(fw);
+      shift.push(fb);
+      backward.push(i === 0 ? w.slice() : w.map((v) => 4 * v));
+    });
+    const pinned = pinArrays([...forward, ...shift, ...backward]);
+    const n = layers.length;
+    const at = (j: number) => pinned.arrays.slice(j * n, (j + 1) * n);
+    return { forward: at(0), shift: at(1), backward: at(2), pinned };
   }
 
   endSolve(): void {
     if (--this.depthOfSolve > 0) return;
     this.depthOfSolve = 0;
     for (const l of this.hidden) l.norm.endSolve?.();
-    if (this.cache) {
-      for (const w of [...this.cache.wt, ...this.cache.fw, ...this.cache.fb, ...this.cache.bw]) w.dispose();
-    }
+    for (const w of this.cache?.wt ?? []) w.dispose();
+    this.cache?.host?.pinned.release();
     this.cache = null;
   }
 
@@ -245,15 +275,16 @@ export class MlpField implements VectorField {
     const lin = i < this.hidden.length ? this.hidden[i].linear : this.output;
     if (i === 0 && this.config.timeInput && this.hidden.length > 0) {
       // The time column of the weight is the transposed copy's last row; x holds only y.
-      const wy = tf.slice(this.cache!.wt[0], [0, 0], [this.dim, -1]);
+      const wy = tf.slice(this.cache!.wt![0], [0, 0], [this.dim, -1]);
       const zy = tf.matMul(x, wy);
-      const wtT = tf.slice(this.cache!.wt[0], [this.dim, 0], [1, -1]);
+      const wtT = tf.slice(this.cache!.wt![0], [this.dim, 0], [1, -1]);
       return tf.add(zy, tf.add(lin.bias, tf.mul(tf.reshape(wtT, [-1]), t))) as tf.Tensor2D;
     }
-    return tf.fused.matMul({ a: x, b: this.cache!.wt[i], bias: lin.bias }) as tf.Tensor2D;
+    return tf.fused.matMul({ a: x, b: this.cache!.wt![i], bias: lin.bias }) as tf.Tensor2D;
   }
 
   evaluate(y: tf.Tensor2D, req: EvalRequest): FieldOutput {
+    if (this.fastTanh || this.bnTanh) return this.withCache(() => this.evaluateHost(y, req));
     return this.withCache(() => {
       const layers: LayerTape[] = [];
       const owned = new Set<tf.Tensor>();
@@ -266,36 +297,7 @@ export class MlpField implements VectorField {
           let out: tf.Tensor2D;
           let saved: ActivationSaved;
           let normTape: NormTape | null = null;
-          let zHost: Float32Array | undefined;
-          let sHost: Float32Array | undefined;
-          if (this.fastTanh) {
-            const cache = this.cache!;
-            // s, not a; one fused kernel (XNNPACK matMul, bias and sigmoid) instead of three
-            out = fusedLinear(x, cache.fw[i], cache.fb[i], 'sigmoid');
-            saved = { a: out };
-            if (req.record && out.size <= HOST_ELEMENTWISE_MAX) sHost = out.dataSync() as Float32Array; // for the VJP's host-side s(1 − s)
-          } else if (this.bnTanh) {
-            const cache = this.cache!;
-            const z = fusedLinear(x, cache.fw[i], cache.fb[i], 'linear');
-            const zh = z.dataSync() as Float32Array;
-            let r: ReturnType<BatchNormBase['hostForward']>;
-            try {
-              r = (this.hidden[i].norm as BatchNormBase).hostForward(zh, z.shape[0], req);
-            } catch (err) {
-              z.dispose();
-              throw err;
-            }
-            const scale2 = r.scale.map((v) => 2 * v);
-            const shift2 = r.shift.map((v) => 2 * v);
-            out = tf.tidy(() => tf.sigmoid(tf.add(tf.mul(z, tf.tensor1d(scale2)), tf.tensor1d(shift2))) as tf.Tensor2D); // s = (tanh(n) + 1) / 2
-            z.dispose();
-            saved = { a: out };
-            normTape = r.tape ?? null;
-            if (req.record) {
-              zHost = zh;
-              sHost = out.dataSync() as Float32Array;
-            }
-          } else {
+          {
             const z = tf.tidy(() => this.linearForward(i, x, req.t));
             let n: tf.Tensor2D = z;
             if (this.config.norm !== 'none') {
@@ -316,23 +318,18 @@ export class MlpField implements VectorField {
           }
           if (req.record) {
             for (const t of [out, saved.a, saved.b]) if (t) owned.add(t);
-            layers.push({ x, normTape, act: saved, zHost, sHost });
+            layers.push({ x, normTape, act: saved });
           } else if (x !== input) x.dispose();
           x = out;
         }
         const L = this.hidden.length;
         const xl = x;
-        const dy =
-          this.fastTanh || this.bnTanh
-          ? fusedLinear(xl, this.cache!.fw[L], this.cache!.fb[L], 'linear')
-          : tf.tidy(() => this.linearForward(L, xl, req.t));
+        const dy = tf.tidy(() => this.linearForward(L, xl, req.t));
         if (!req.record) {
           if (x !== input) x.dispose();
           return { dy };
         }
-        const tape = new MlpTape(req.t, layers, x, owned);
-        if (this.bnTanh || (this.fastTanh && input.size <= HOST_ELEMENTWISE_MAX)) tape.yHost = input.dataSync() as Float32Array;
-        return { dy, tape };
+        return { dy, tape: new MlpTape(req.t, layers, x, owned) };
       } catch (err) {
         for (const l of layers) l.normTape?.dispose();
         for (const o of owned) o.dispose();
@@ -341,12 +338,55 @@ export class MlpField implements VectorField {
     });
   }
 
+  /** The host path's evaluation (see fastTanh): one kernel call per layer, s carried between layers. */
+  private evaluateHost(y: tf.Tensor2D, req: EvalRequest): FieldOutput {
+    const { forward, shift } = this.cache!.host!;
+    const pool = this.pool;
+    const B = y.shape[0];
+    const size = B * this.config.width;
+    const input = y.dataSync() as Float32Array;
+    const layers: HostLayerTape[] = [];
+    let x = input;
+    try {
+      for (let i = 0; i < this.hidden.length; i++) {
+        let layer: HostLayerTape;
+        if (this.fastTanh) {
+          layer = { s: matmul(x, B, forward[i], this.config.width, shift[i], 'sigmoid', pool.take(size)), z: null, normTape: null };
+        } else {
+          const z = matmul(x, B, forward[i], this.config.width, shift[i], 'linear', pool.take(size));
+          let r: ReturnType<BatchNormBase['hostForward']>;
+          try {
+            r = (this.hidden[i].norm as BatchNormBase).hostForward(z, B, req);
+          } catch (err) {
+            pool.give(z);
+            throw err;
+          }
+          // s = sigmoid(2·norm(z)) = (tanh(norm(z)) + 1) / 2
+          const s = affineSigmoid(z, B, r.scale.map((v) => 2 * v), r.shift.map((v) => 2 * v), pool.take(size));
+          layer = { s, z, normTape: r.tape ?? null };
+        }
+        layers.push(layer);
+        if (!req.record && i > 0) releaseLayers(layers.splice(0, 1), pool); // x, the layer before, is consumed
+        x = layer.s;
+      }
+      const L = this.hidden.length;
+      const dy = tf.tensor2d(matmul(x, B, forward[L], this.dim, shift[L]), [B, this.dim]);
+      if (!req.record) {
+        releaseLayers(layers, pool);
+        return { dy };
+      }
+      return { dy, tape: new HostTape(input, B, layers, pool) };
+    } catch (err) {
+      releaseLayers(layers, pool);
+      throw err;
+    }
+  }
+
   vjp(tape: FieldTape, cotangent: tf.Tensor2D, sink: GradientSink | null, paramScale: number): tf.Tensor2D {
     const tp = tape as MlpTape;
-    if (this.fastTanh) return this.withCache(() => this.vjpFused(tp, cotangent, sink, paramScale));
-    if (this.bnTanh) return this.withCache(() => this.vjpBnTanh(tp, cotangent, sink, paramScale));
+    if (tape instanceof HostTape) return this.withCache(() => this.vjpHost(tape, cotangent, sink, paramScale));
     const timeInput = this.config.timeInput;
-    if (sink) sink.addLinear(`${FIELD_PREFIX}output.weight`, `${FIELD_PREFIX}output.bias`, cotangent.clone(), tp.last, paramScale);
+    if (sink) sink.addLinear(`${FIELD_PREFIX}output.weight`, `${FIELD_PREFIX}output.bias`, cotangent, tp.last, paramScale);
     let gx = tf.matMul(cotangent, this.output.weight) as tf.Tensor2D;
     for (let i = this.hidden.length - 1; i >= 0; i--) {
       const lt = tp.layers[i];
@@ -372,88 +412,52 @@ export class MlpField implements VectorField {
         const full = tf.matMul(gz, linear.weight) as tf.Tensor2D;
         return i === 0 && timeInput ? (tf.slice(full, [0, 0], [-1, this.dim]) as tf.Tensor2D) : full;
       });
-      if (!sink) gz.dispose();
+      gz.dispose();
     }
     return gx;
   }
 
-  /** Fused paths: the input of linear layer i (i = L: the output layer) on the host, [B, K]. */
-  private hostInput(tp: MlpTape, i: number, rows: number): HostMatrix {
-    const data = i === 0 ? tp.yHost! : tp.layers[i - 1].sHost!;
-    return { data, rows, cols: data.length / rows };
-  }
-
-  /** The input of linear layer i for the weight gradient: its host copy if kept, else the tensor (handed over). */
-  private inputOf(tp: MlpTape, i: number, rows: number): HostMatrix | tf.Tensor2D {
-    const kept = i === 0 ? tp.yHost : tp.layers[i - 1].sHost;
-    if (kept) return this.hostInput(tp, i, rows);
-    return tp.take(i === this.hidden.length ? tp.last : tp.layers[i].x);
-  }
-
-  /** The fused path's VJP (see the cache comment): per layer one matMul and s(1 − s) (host or kernels). */
-  private vjpFused(tp: MlpTape, cotangent: tf.Tensor2D, sink: GradientSink | null, paramScale: number): tf.Tensor2D {
-    const c = this.cache!;
+  /**
+   * The host path's VJP: per layer a product with the backward map and the activation's (and the
+   * normalisation's) backward on host arrays; the weight gradients go to the sink as host matrices.
+   */
+  private vjpHost(tp: HostTape, cotangent: tf.Tensor2D, sink: GradientSink | null, paramScale: number): tf.Tensor2D {
+    const { backward } = this.cache!.host!;
     const L = this.hidden.length;
-    const fromS = { inputAffine: [2, -1] as const, takeX: true };
-    const [B, D] = cotangent.shape;
-    if (sink) {
-      // Host matrices: the sink reads them without a kernel or a copy back from the backend.
-      const g: HostMatrix = { data: cotangent.dataSync() as Float32Array, rows: B, cols: D };
-      sink.addLinear(`${FIELD_PREFIX}output.weight`, `${FIELD_PREFIX}output.bias`, g, this.inputOf(tp, L, B), paramScale, L > 0 ? fromS : { takeX: true });
-    }
-    let ga = tf.matMul(cotangent, c.bw[L]) as tf.Tensor2D; // 4·dL/da (dL/dy when L = 0)
-    for (let i = L - 1; i >= 0; i--) {
-      const sH = tp.layers[i].sHost;
-      if (!sH) {
-        // Large activations: three SIMD kernels (see HOST_ELEMENTWISE_MAX).
-        const s = tp.layers[i].act.a;
-        const g = ga;
-        const gz = tf.tidy(() => tf.mul(tf.mul(g, s), tf.sub(1, s)) as tf.Tensor2D); // dL/dz = 4 dL/da · s(1 − s)
-        ga.dispose();
-        const base = `${FIELD_PREFIX}layers.${i}.`;
-        ga = tf.matMul(gz, c.bw[i]) as tf.Tensor2D;
-        if (sink) sink.addLinear(`${base}linear.weight`, `${base}linear.bias`, gz, this.inputOf(tp, i, B), paramScale, i > 0 ? fromS : { takeX: true });
-        else gz.dispose();
-        continue;
+    const B = tp.rows;
+    // The input of linear layer i (L: the output layer): y, or s of the layer before, whose
+    // a = 2s − 1 the sink applies after its product.
+    const inputOf = (i: number): HostMatrix => {
+      const data = i === 0 ? tp.y : tp.layers[i - 1].s;
+      return { data, rows: B, cols: data.length / B };
+    };
+    const options = (i: number) => ({ inputAffine: i > 0 ? ([2, -1] as const) : undefined });
+    const pool = this.pool;
+    const size = B * this.config.width;
+    let g = cotangent.dataSync() as Float32Array; // dL/df, then dL/dz of each layer
+    let fromPool = false; // g is this path's own array (cotangent.dataSync may be the tensor's storage)
+    for (let i = L; i >= 0; i--) {
+      if (i < L) {
+        const { s, z, normTape } = tp.layers[i];
+        // dL/dz = 4 dL/da · s(1 − s) (the 4 is in the backward map), then the normalisation's backward
+        const gz = this.fastTanh
+          ? sigmoidGrad(g, s, pool.take(size))
+          : (this.hidden[i].norm as BatchNormBase).hostBackward(normTape!, g, z!, B, sink, `${FIELD_PREFIX}layers.${i}.norm.`, paramScale, s);
+        if (fromPool) pool.give(g);
+        g = gz;
+        fromPool = true;
       }
-      // dL/dz = 4 dL/da · s(1 − s), on the host: one read and one upload instead of three
-      // elementwise kernels (per-kernel dispatch dominates at these sizes).
-      const gzH = sigmoidGrad(ga.dataSync() as Float32Array, sH);
-      const F = ga.shape[1];
-      const gz = tf.tensor2d(gzH, ga.shape);
-      ga.dispose();
-      const base = `${FIELD_PREFIX}layers.${i}.`;
-      ga = tf.matMul(gz, c.bw[i]) as tf.Tensor2D;
-      gz.dispose();
-      if (sink) sink.addLinear(`${base}linear.weight`, `${base}linear.bias`, { data: gzH, rows: B, cols: F }, this.inputOf(tp, i, B), paramScale, i > 0 ? fromS : { takeX: true });
+      if (sink) {
+        const name = i === L ? `${FIELD_PREFIX}output.` : `${FIELD_PREFIX}layers.${i}.linear.`;
+        sink.addLinear(`${name}weight`, `${name}bias`, { data: g, rows: B, cols: g.length / B }, inputOf(i), paramScale, options(i));
+      }
+      // 4·dL/da of the layer before; for i = 0 dL/dy, a new array (it becomes the result tensor's storage)
+      const next = i > 0 ? matmul(g, B, backward[i], this.config.width, null, 'linear', pool.take(size)) : matmul(g, B, backward[0], this.dim, null);
+      if (fromPool) pool.give(g);
+      g = next;
+      fromPool = i > 0;
     }
-    return ga;
-  }
-
-  /** The batch-norm tanh path's VJP (see bnTanh): per layer one matMul, the rest on the host. */
-  private vjpBnTanh(tp: MlpTape, cotangent: tf.Tensor2D, sink: GradientSink | null, paramScale: number): tf.Tensor2D {
-    const c = this.cache!;
-    const L = this.hidden.length;
-    const fromS = { inputAffine: [2, -1] as const, takeX: true };
-    if (sink) {
-      const g: HostMatrix = { data: cotangent.dataSync() as Float32Array, rows: cotangent.shape[0], cols: cotangent.shape[1] };
-      sink.addLinear(`${FIELD_PREFIX}output.weight`, `${FIELD_PREFIX}output.bias`, g, this.hostInput(tp, L, cotangent.shape[0]), paramScale, L > 0 ? fromS : {});
-    }
-    let ga = tf.matMul(cotangent, c.bw[L]) as tf.Tensor2D; // 4·dL/da
-    for (let i = L - 1; i >= 0; i--) {
-      const lt = tp.layers[i];
-      const [B, F] = ga.shape;
-      const gaH = ga.dataSync() as Float32Array;
-      ga.dispose();
-      const base = `${FIELD_PREFIX}layers.${i}.`;
-      // dL/dn = 4 dL/da · s(1 − s) (n the normalised z), applied inside hostBackward's first pass.
-      const dz = (this.hidden[i].norm as BatchNormBase).hostBackward(lt.normTape as HostBnTape, gaH, lt.zHost!, B, sink, `${base}norm.`, paramScale, lt.sHost!);
-      const gz = tf.tensor2d(dz, [B, F]);
-      ga = tf.matMul(gz, c.bw[i]) as tf.Tensor2D;
-      gz.dispose();
-      if (sink) sink.addLinear(`${base}linear.weight`, `${base}linear.bias`, { data: dz, rows: B, cols: F }, this.hostInput(tp, i, B), paramScale, i > 0 ? fromS : {});
-    }
-    return ga;
+    return tf.tensor2d(g, [B, this.dim]);
   }
 
   commitStaged(): void {

@@ -102,13 +102,13 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
       betaValues: b,
       owned: true,
       distribute(dGamma, dBeta, sink, prefix, scale) {
-        // dγ_m = w_m dγ(t): an outer product of the weight row with the gradient row, deferred so
-        // that all evaluations of a solve become one product (GradientSink.addLinear).
+        // dγ_m = w_m dγ(t): an outer product of the weight row with the gradient row (GradientSink.addLinear).
         const r = tf.tensor2d(row, [1, P]);
         const dg = tf.reshape(dGamma, [1, -1]) as tf.Tensor2D;
         const db = tf.reshape(dBeta, [1, -1]) as tf.Tensor2D;
         sink.addLinear(`${prefix}weight`, null, r, dg, scale);
-        sink.addLinear(`${prefix}bias`, null, r.clone(), db, scale);
+        sink.addLinear(`${prefix}bias`, null, r, db, scale);
+        r.dispose();
         dg.dispose();
         db.dispose();
       },

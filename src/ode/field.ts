@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Collective } from '../parallel/collective.js';
+import { accumulateWeightGradient } from '../kernels/host-kernels.js';
+import { InvalidArgumentError } from '../util/errors.js';
 
 export type FieldMode = 'train' | 'eval';
 
@@ -67,146 +69,33 @@ const isHost = (m: Matrix): m is HostMatrix => !(m instanceof tf.Tensor);
 const rowsOf = (m: Matrix): number => (isHost(m) ? m.rows : m.shape[0]);
 const colsOf = (m: Matrix): number => (isHost(m) ? m.cols : m.shape[1]);
 const dataOf = (m: Matrix): Float32Array => (isHost(m) ? m.data : (m.dataSync() as Float32Array));
-const release = (m: Matrix): void => {
-  if (!isHost(m)) m.dispose();
-};
-
-interface LinearTerm {
-  readonly g: Matrix;
-  readonly x: Matrix;
-  readonly scale: number;
-}
 
 /** Options of GradientSink.addLinear. */
 export interface LinearTermOptions {
-  /** The layer input is `mul·x + add` (applied once to the concatenated inputs when settling). */
+  /** The layer input is `mul·x + add`, x the matrix given (applied once, when the sink is read). */
   readonly inputAffine?: readonly [mul: number, add: number];
-  /** The sink takes ownership of x instead of keeping its own reference (saves an op). */
-  readonly takeX?: boolean;
 }
 
-/**
- * dst[c · ld + off + r] = scale · src[r · cols + c]: a [rows, cols] row-major block written
- * transposed into columns off … off + rows of a [cols, ld] matrix; adds each column's sum into
- * sums[c] when given. Four columns at a time (four sequential write streams): measured 1.5–2x
- * faster in V8 than one column at a time and than square tiles at 128 × 128 blocks, and as fast
- * as a WebAssembly SIMD version (which pays for copying in and out).
- */
-function transposeInto(src: Float32Array, rows: number, cols: number, scale: number, dst: Float32Array, ld: number, off: number, sums: Float64Array | null): void {
-  let c = 0;
-  for (; c + 4 <= cols; c += 4) {
-    const d0 = c * ld + off;
-    const d1 = d0 + ld;
-    const d2 = d1 + ld;
-    const d3 = d2 + ld;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let r = 0, i = c; r < rows; r++, i += cols) {
-      const v0 = scale * src[i];
-      const v1 = scale * src[i + 1];
-      const v2 = scale * src[i + 2];
-      const v3 = scale * src[i + 3];
-      dst[d0 + r] = v0;
-      dst[d1 + r] = v1;
-      dst[d2 + r] = v2;
-      dst[d3 + r] = v3;
-      s0 += v0;
-      s1 += v1;
-      s2 += v2;
-      s3 += v3;
-    }
-    if (sums) {
-      sums[c] += s0;
-      sums[c + 1] += s1;
-      sums[c + 2] += s2;
-      sums[c + 3] += s3;
-    }
-  }
-  for (; c < cols; c++) {
-    const d = c * ld + off;
-    let acc = 0;
-    for (let r = 0; r < rows; r++) {
-      const v = scale * src[r * cols + c];
-      dst[d + r] = v;
-      acc += v;
-    }
-    if (sums) sums[c] += acc;
-  }
-}
-
-/** Two reusable host buffers (tf.tensor copies its input): large per-step allocations cost GC time. */
-const scratchBuffers: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
-function scratch(slot: 0 | 1, size: number): Float32Array {
-  if (scratchBuffers[slot].length < size) scratchBuffers[slot] = new Float32Array(size);
-  return scratchBuffers[slot].subarray(0, size);
-}
-
-/**
- * Σ_terms scale·gᵀx ([F, K]) and Σ_terms scale·Σ_rows g ([F]) for the deferred linear terms, as
- * one untransposed product. The host stacks the parts (no Concat kernel), transposing one of
- * G [N, F] and X [N, K] (Gᵀ X, or (Xᵀ G)ᵀ with a small final transpose), and sums G's rows.
- * XNNPACK packs the right-hand operand of every product anew (~4 ns per element), so that
- * operand is the one with fewer columns. An input affine x = m·x' + a is applied after the
- * product, Gᵀx = m·Gᵀx' + a·(Σ_rows g)⊗1, so that stacking X is a plain copy. Measured on TF.js's
- * wasm backend (N = 10240, 128 columns): Transpose ~10 ms, Sum over axis 0 ~8 ms and a Concat of
- * 80 parts 1–5 ms per call, and a matMul with a transpose flag runs a scalar loop (~190 ms).
- */
-function linearGradient(terms: readonly LinearTerm[], affine: readonly [number, number] | null): { dw: tf.Tensor2D; db: Float32Array } {
-  const F = colsOf(terms[0].g);
-  const K = colsOf(terms[0].x);
-  let N = 0;
-  for (const t of terms) N += rowsOf(t.g);
-  const transposeG = K <= F;
-  const gOut = scratch(0, F * N); // Gᵀ [F, N] or G [N, F]
-  const xOut = scratch(1, N * K); // X [N, K] or Xᵀ [K, N]
-  const db = new Float64Array(F);
-  let off = 0;
-  for (const t of terms) {
-    const rows = rowsOf(t.g);
-    const g = dataOf(t.g);
-    const xs = dataOf(t.x);
-    const sc = t.scale;
-    if (transposeG) {
-      transposeInto(g, rows, F, sc, gOut, N, off, db);
-      xOut.set(xs, off * K);
-    } else {
-      const base = off * F;
-      for (let r = 0; r < rows; r++) {
-        const o = r * F;
-        for (let f = 0; f < F; f++) {
-          const v = sc * g[o + f];
-          gOut[base + o + f] = v;
-          db[f] += v;
-        }
-      }
-      transposeInto(xs, rows, K, 1, xOut, N, off, null);
-    }
-    off += rows;
-  }
-  const dw = tf.tidy(() => {
-    let p = transposeG
-      ? (tf.matMul(tf.tensor2d(gOut, [F, N]), tf.tensor2d(xOut, [N, K])) as tf.Tensor2D)
-      : (tf.transpose(tf.matMul(tf.tensor2d(xOut, [K, N]), tf.tensor2d(gOut, [N, F]))) as tf.Tensor2D);
-    if (affine) {
-      const [m, a] = affine;
-      p = tf.add(tf.mul(p, m), tf.tensor2d(Float32Array.from(db, (v) => a * v), [F, 1])) as tf.Tensor2D;
-    }
-    return p;
-  });
-  return { dw, db: Float32Array.from(db) };
+/** A linear layer's gradients so far: Σ scale·gᵀx' [F, K] and Σ scale·Σ_rows g [F] (x' before the input affine). */
+interface LinearAccumulator {
+  readonly bias: string | null;
+  readonly affine: readonly [number, number] | null;
+  readonly dw: Float32Array;
+  readonly db: Float64Array;
+  readonly F: number;
+  readonly K: number;
 }
 
 /**
  * Accumulates named parameter gradients; owns its tensors (outside any tidy scope).
- * Linear-layer gradients (Σ gᵀx and Σ g over many evaluations) are deferred and computed as one
- * large product when read: one matMul over the concatenated batches instead of one per
- * evaluation (per-op dispatch dominates small shapes in TF.js).
+ * Linear-layer gradients (Σ gᵀx and Σ g over many evaluations) accumulate on the host in this
+ * project's WebAssembly SIMD kernels (src/kernels: gᵀx without transposing either operand) and
+ * become tensors once, when the sink is read. (On TF.js's wasm backend a matMul with a transpose
+ * flag runs a scalar loop, and transposing or stacking the terms cost milliseconds per call.)
  */
 export class GradientSink {
   private readonly grads = new Map<string, tf.Tensor>();
-  private readonly linear = new Map<string, { bias: string | null; affine: readonly [number, number] | null; terms: LinearTerm[] }>();
+  private readonly linear = new Map<string, LinearAccumulator>();
   private readonly host = new Map<string, { shape: number[]; acc: Float64Array }>();
 
   /**
@@ -235,30 +124,39 @@ export class GradientSink {
   }
 
   /**
-   * grads[weight] += scale · gᵀx and (when bias is not null) grads[bias] += scale · Σ_rows g,
-   * deferred. Takes ownership of g; keeps its own reference to x. Either may be a host matrix
-   * (then it must not be modified afterwards): cheaper when the caller has the values on the host.
+   * grads[weight] += scale · gᵀx and (when bias is not null) grads[bias] += scale · Σ_rows g, with
+   * g [B, F] and x [B, K]. Reads both now and keeps neither (host matrices are cheaper when the
+   * caller has the values on the host: nothing is read back).
    */
   addLinear(weight: string, bias: string | null, g: tf.Tensor2D | HostMatrix, x: tf.Tensor2D | HostMatrix, scale = 1, options: LinearTermOptions = {}): void {
-    let entry = this.linear.get(weight);
-    if (!entry) {
-      entry = { bias, affine: options.inputAffine ?? null, terms: [] };
-      this.linear.set(weight, entry);
+    const F = colsOf(g);
+    const K = colsOf(x);
+    const affine = options.inputAffine ?? null;
+    let acc = this.linear.get(weight);
+    if (!acc) {
+      acc = { bias, affine, dw: new Float32Array(F * K), db: new Float64Array(F), F, K };
+      this.linear.set(weight, acc);
+    } else if (acc.F !== F || acc.K !== K || acc.bias !== bias || acc.affine?.[0] !== affine?.[0] || acc.affine?.[1] !== affine?.[1]) {
+      throw new InvalidArgumentError(`gradient of ${weight}: a term of shape [${F}, ${K}] (bias ${bias}, input affine ${affine}) does not match the first [${acc.F}, ${acc.K}] (bias ${acc.bias}, input affine ${acc.affine})`);
     }
-    entry.terms.push({ g, x: options.takeX || isHost(x) ? x : x.clone(), scale });
+    accumulateWeightGradient(acc.dw, acc.db, dataOf(g), dataOf(x), rowsOf(g), scale);
   }
 
+  /** Turns the host accumulators into gradient tensors (applying each input affine: gᵀ(m·x' + a) = m·gᵀx' + a·Σg⊗1). */
   private settle(): void {
-    for (const [weight, { bias, affine, terms }] of this.linear) {
-      const { dw, db } = linearGradient(terms, affine);
-      for (const t of terms) {
-        release(t.g);
-        release(t.x);
+    for (const [weight, { bias, affine, dw, db, F, K }] of this.linear) {
+      if (affine) {
+        const [m, a] = affine;
+        for (let f = 0; f < F; f++) {
+          const add = a * db[f];
+          for (let k = 0; k < K; k++) dw[f * K + k] = m * dw[f * K + k] + add;
+        }
       }
-      this.add(weight, dw);
-      dw.dispose();
+      const dwt = tf.tensor2d(dw, [F, K]);
+      this.add(weight, dwt);
+      dwt.dispose();
       if (bias !== null) {
-        const dbt = tf.tensor1d(db);
+        const dbt = tf.tensor1d(Float32Array.from(db));
         this.add(bias, dbt);
         dbt.dispose();
       }
@@ -298,12 +196,6 @@ export class GradientSink {
   }
 
   dispose(): void {
-    for (const { terms } of this.linear.values()) {
-      for (const t of terms) {
-        release(t.g);
-        release(t.x);
-      }
-    }
     this.linear.clear();
     this.host.clear();
     for (const v of this.grads.values()) v.dispose();

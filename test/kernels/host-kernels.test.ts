@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { batchNormSigmoidBackward, columnMoments, sigmoidGrad } from '../../src/kernels/host-kernels.js';
+import { affineSigmoid, batchNormSigmoidBackward, columnMoments, matmul, sigmoidGrad, accumulateWeightGradient } from '../../src/kernels/host-kernels.js';
 import { Rng } from '../../src/util/rng.js';
 
 // Shapes with and without a multiple of 4 columns (the SIMD body and the scalar tail), one row,
@@ -106,5 +106,83 @@ describe('WebAssembly host kernels against plain float64 loops', () => {
     const z = new Float32Array(rows * cols).fill(2);
     const { mean, variance } = columnMoments(z, rows, cols);
     assert.ok(mean.every((v) => v === 2) && variance.every((v) => v === 0));
+  });
+
+  // Products: rows and columns around the 4 × 8 register tile (full tiles, tails, a single row or
+  // column, K = 1) and the benchmark's layer shapes.
+  const PRODUCTS: readonly [M: number, K: number, N: number][] = [
+    [1, 1, 1],
+    [3, 2, 5],
+    [4, 7, 8],
+    [5, 3, 9],
+    [9, 13, 17],
+    [32, 2, 64],
+    [32, 64, 2],
+    [128, 18, 128],
+    [128, 128, 18],
+  ];
+
+  test('matmul: a·b + bias, then sigmoid, against float64 loops and Math.exp', () => {
+    const rng = new Rng(4);
+    for (const [M, K, N] of PRODUCTS) {
+      const a = random(M * K, rng, 2);
+      const b = random(K * N, rng, 2);
+      const bias = random(N, rng);
+      const want = new Float64Array(M * N);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let acc = bias[j];
+          for (let q = 0; q < K; q++) acc += a[i * K + q] * b[q * N + j];
+          want[i * N + j] = acc;
+        }
+      }
+      // float32 sums of K products: relative error up to ~K·2⁻²⁴ of the sum of magnitudes (≤ 4K + 1)
+      const tol = 4 * K * 2 ** -24 * (4 * K + 1);
+      assertClose(matmul(a, M, b, N, bias), want, tol, `matmul ${M}x${K}x${N}`);
+      const noBias = Float64Array.from(want, (v, i) => v - bias[i % N]);
+      assertClose(matmul(a, M, b, N, null), noBias, tol, `matmul ${M}x${K}x${N} without bias`);
+      const sig = Float64Array.from(want, (v) => 1 / (1 + Math.exp(-v)));
+      assertClose(matmul(a, M, b, N, bias, 'sigmoid'), sig, tol + 4e-7, `sigmoid(matmul) ${M}x${K}x${N}`);
+    }
+  });
+
+  test('affineSigmoid: accurate to float32 rounding over the whole range, saturating without NaN', () => {
+    const cols = 7;
+    const xs = Float32Array.from({ length: 2001 * cols }, (_, i) => -100 + (200 * Math.floor(i / cols)) / 2000);
+    const ones = new Float32Array(cols).fill(1);
+    const zeros = new Float32Array(cols);
+    const got = affineSigmoid(xs, 2001, ones, zeros);
+    for (let i = 0; i < xs.length; i++) {
+      const want = 1 / (1 + Math.exp(-xs[i]));
+      // below x = −87 the result stays at sigmoid(−87) ≈ 1.6e−38 (exp's argument is clamped)
+      assert.ok(Math.abs(got[i] - want) <= 3e-7 * want + 1.7e-38, `sigmoid(${xs[i]}): got ${got[i]}, want ${want}`);
+    }
+    const rng = new Rng(5);
+    const z = random(5 * cols, rng, 3);
+    const scale = random(cols, rng, 2);
+    const shift = random(cols, rng);
+    const want = Float64Array.from(z, (v, i) => 1 / (1 + Math.exp(-(v * scale[i % cols] + shift[i % cols]))));
+    assertClose(affineSigmoid(z, 5, scale, shift), want, 1e-6, 'affineSigmoid');
+  });
+
+  test('accumulateWeightGradient: Σ scale·gᵀx and Σ scale·Σ_rows g over terms of different sizes', () => {
+    const rng = new Rng(6);
+    for (const [F, K] of [[1, 1], [5, 3], [4, 8], [18, 128], [128, 18], [13, 21]] as const) {
+      const terms = [3, 1, 8, 5].map((rows, i) => ({ g: random(rows * F, rng), x: random(rows * K, rng), rows, scale: [1, -0.5, 2, 0.25][i] }));
+      const dw = new Float64Array(F * K);
+      const db = new Float64Array(F);
+      for (const t of terms) {
+        for (let r = 0; r < t.rows; r++) {
+          for (let f = 0; f < F; f++) {
+            db[f] += t.scale * t.g[r * F + f];
+            for (let q = 0; q < K; q++) dw[f * K + q] += t.scale * t.g[r * F + f] * t.x[r * K + q];
+          }
+        }
+      }
+      const got = { dw: new Float32Array(F * K), db: new Float64Array(F) };
+      for (const t of terms) accumulateWeightGradient(got.dw, got.db, t.g, t.x, t.rows, t.scale);
+      assertClose(got.dw, dw, 1e-5, `dw ${F}x${K}`);
+      assertClose(got.db, db, 1e-12, `db ${F}`);
+    }
   });
 });

@@ -146,3 +146,35 @@ export function sigmoidGrad(ga: usize, s: usize, out: usize, n: i32): void {
     store<f32>(out + p, load<f32>(ga + p) * sv * (1 - sv));
   }
 }
+
+export { matmul, matmulTransposedAccumulate } from './matmul';
+export { affineSigmoid } from './sigmoid';
+
+/** First byte past this module's static data: the host's arena starts there. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** sums[f] += scale · Σ_rows g[r, f] (float64) for g [rows, cols]. */
+export function addColumnSums(g: usize, rows: i32, cols: i32, scale: f64, sums: usize): void {
+  const vec = vecCols(cols);
+  const sc = f64x2.splat(scale);
+  for (let f = 0; f < vec; f += 4) {
+    let lo = f64x2.splat(0);
+    let hi = lo;
+    for (let i = 0; i < rows; i++) {
+      const v = v128.load(g + ((<usize>i * <usize>cols + <usize>f) << 2));
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(v));
+      hi = f64x2.add(hi, f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 0, 1)));
+    }
+    const p = sums + (<usize>f << 3);
+    v128.store(p, f64x2.add(v128.load(p), f64x2.mul(lo, sc)));
+    v128.store(p + 16, f64x2.add(v128.load(p + 16), f64x2.mul(hi, sc)));
+  }
+  for (let f = vec; f < cols; f++) {
+    let acc = 0.0;
+    for (let i = 0; i < rows; i++) acc += <f64>load<f32>(g + ((<usize>i * <usize>cols + <usize>f) << 2));
+    const p = sums + (<usize>f << 3);
+    store<f64>(p, load<f64>(p) + acc * scale);
+  }
+}
