@@ -5,9 +5,10 @@
  * python3-torch is importable, the PyTorch reference (../shared/bench/torch_reference.py) runs
  * in the same run, workload by workload just before each backend, and the ratio is printed.
  *
- * Options: --backends wasm,wasm:t2,wasm:w2,cpu (default: every available one; `wasm:t2` is the
- * wasm backend with PHYSODE_WASM_THREADS=2, `wasm:w2` data-parallel steps over 2 worker threads,
- * src/parallel/), --iters N (default 20) and --warmup N (default 5) updates, as the
+ * Options: --backends wasm,wasm:k1,wasm:w2,cpu (default: every available one and these variants;
+ * `wasm:kN` is the wasm backend with N kernel threads, PHYSODE_KERNEL_THREADS=N (src/kernels; the
+ * default is 2 here), `wasm:wN` data-parallel steps over N worker threads (src/parallel/), and
+ * `wasm:tN` TF.js's own threaded wasm, PHYSODE_WASM_THREADS=N), --iters N (default 20) and --warmup N (default 5) updates, as the
  * reference (the same number of Adam updates before timing, so adaptive solves see the same field;
  * 15 untimed passes without an update come first, for V8's JIT),
  * --workloads W1,W2 (default all), --no-torch.
@@ -59,66 +60,45 @@ const median = (xs: number[]): number => {
 };
 
 /**
- * Milliseconds that the matrix products of one training step take by themselves on this backend:
- * per evaluation, forward and backward, the three products of the MLP ([B, D]·[D, H],
- * [B, H]·[H, H], [B, H]·[H, D]) with weights reused (the backend caches their packing), and per
- * step the three weight-gradient products over all evaluations ([H, N]·[N, D], [H, N]·[N, H],
- * [D, N]·[N, H] with N = B·NFE, fresh right operands, as GradientSink's). No step can be faster
- * than this on the backend.
+ * Milliseconds that the matrix products of one training step take by themselves in the host
+ * kernels the step uses (src/kernels, with this process's kernel threads): per evaluation the
+ * MLP's three products with bias and sigmoid ([B, D]·[D, H], [B, H]·[H, H], [B, H]·[H, D]), per
+ * backward evaluation the three products of the VJP and the three weight-gradient accumulations.
+ * The fastest of repeated timings: a floor, which other load on the machine can only raise.
  */
-async function gemmFloor(tf: typeof import('@tensorflow/tfjs-core'), w: Workload, nfeForward: number, nfeBackward: number): Promise<number> {
-  type T2 = import('@tensorflow/tfjs-core').Tensor2D;
-  // Minimum over repetitions: a floor, which other load on the machine can only raise.
-  /** Fastest ms of a·b() with a fresh right operand each time (created outside the timing). */
-  const timeFresh = (a: T2, b: () => T2, reps: number): number => {
-    let best = Infinity;
-    for (let i = 0; i < reps + 1; i++) {
-      const bb = b();
-      const t0 = performance.now();
-      const c = tf.matMul(a, bb);
-      c.dataSync();
-      if (i >= 1) best = Math.min(best, performance.now() - t0);
-      c.dispose();
-      bb.dispose();
-    }
-    return best;
-  };
-  /** Fastest mean ms of a·b over blocks of calls back to back with the same operands (as in a solve). */
-  const timeReused = (a: T2, b: T2, blocks: number, calls: number): number => {
-    tf.matMul(a, b).dispose();
+async function gemmFloor(w: Workload, nfeForward: number, nfeBackward: number): Promise<number> {
+  const { matmul, accumulateWeightGradient, pinArrays } = await import('../src/kernels/host-kernels.js');
+  const { batch: B, dim: D, width: H } = w;
+  const random = (n: number): Float32Array => Float32Array.from({ length: n }, () => Math.random() - 0.5);
+  const fastest = (fn: () => void, blocks: number, calls: number): number => {
+    fn();
     let best = Infinity;
     for (let k = 0; k < blocks; k++) {
       const t0 = performance.now();
-      for (let i = 0; i < calls; i++) tf.matMul(a, b).dispose();
+      for (let i = 0; i < calls; i++) fn();
       best = Math.min(best, (performance.now() - t0) / calls);
     }
     return best;
   };
-  const { batch: B, dim: D, width: H } = w;
-  const N = B * nfeBackward;
-  let perEval = 0;
-  for (const [m, k, n] of [
-    [B, D, H],
-    [B, H, H],
-    [B, H, D],
-  ]) {
-    const a = tf.randomNormal([m, k]) as T2;
-    const b = tf.randomNormal([k, n]) as T2;
-    perEval += timeReused(a, b, 8, 40);
-    a.dispose();
-    b.dispose();
-  }
-  let weights = 0;
-  for (const [m, n] of [
-    [H, D],
-    [H, H],
+  const layers: [number, number][] = [
     [D, H],
-  ]) {
-    const a = tf.randomNormal([m, N]) as T2;
-    weights += timeFresh(a, () => tf.randomNormal([N, n]) as T2, 5);
-    a.dispose();
+    [H, H],
+    [H, D],
+  ];
+  let forward = 0;
+  let backward = 0;
+  for (const [k, n] of layers) {
+    const pinned = pinArrays([random(k * n), random(n), random(n * k)]);
+    const [w, b, wT] = pinned.arrays;
+    const x = random(B * k);
+    const g = random(B * n);
+    forward += fastest(() => matmul(x, B, w, n, b, n === D ? 'linear' : 'sigmoid'), 8, 40);
+    const dw = new Float32Array(n * k);
+    const db = new Float64Array(n);
+    backward += fastest(() => matmul(g, B, wT, k, null), 8, 40) + fastest(() => accumulateWeightGradient(dw, db, g, x, B, 1), 8, 40);
+    pinned.release();
   }
-  return perEval * (nfeForward + nfeBackward) + weights;
+  return forward * nfeForward + backward * nfeBackward;
 }
 
 /** Untimed passes (loss and gradients, no update) before the warm-up updates. */
@@ -132,7 +112,7 @@ async function child(backend: string, names: string[], iters: number, warmup: nu
   const { NeuralOdePort } = await import('../src/train/neural-ode-port.js');
   const { DataParallelModel } = await import('../src/parallel/data-parallel-model.js');
   const info = await initBackend(backend as 'wasm');
-  console.log(JSON.stringify({ backendInfo: workers > 1 ? `${info.detail}; data-parallel over ${workers} worker threads` : info.detail }));
+  console.log(JSON.stringify({ backendInfo: workers > 1 ? `${info.detail}; data-parallel over ${workers} worker threads (1 kernel thread each)` : info.detail }));
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
     const model = new NeuralODE({
       dim: w.dim,
@@ -209,9 +189,8 @@ async function child(backend: string, names: string[], iters: number, warmup: nu
       nfe_backward: nfeBack.length > 0 ? median(nfeBack) : undefined,
       ms_per_nfe: +(med / nfe).toFixed(4),
       cpu_ms: +median(cpuTimes).toFixed(2),
-      // One thread's products: not a floor for the data-parallel step, which splits them; not
-      // timed on the pure-JS backend, where they would take minutes.
-      gemm_floor_ms: parallel || info.name === 'cpu' ? undefined : +(await gemmFloor(tf, w, nfe, median(nfeBack))).toFixed(2),
+      // Not a floor for the data-parallel step, which splits the batch.
+      gemm_floor_ms: parallel ? undefined : +(await gemmFloor(w, nfe, median(nfeBack))).toFixed(2),
     };
     console.log(JSON.stringify(res));
     opt.dispose();
@@ -251,7 +230,7 @@ export async function run(args: readonly string[]): Promise<void> {
   const names = values.workloads!.split(',');
   const here = dirname(fileURLToPath(import.meta.url));
   const root = resolve(here, '..');
-  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:t2', 'wasm:w2', 'cpu'];
+  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:k1', 'wasm:w2', 'cpu'];
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are noisy on a shared machine; compare ratios from the same run)`);
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) console.log(`${w.name}: ${w.describe}`);
 
@@ -273,14 +252,16 @@ export async function run(args: readonly string[]): Promise<void> {
     }
     for (const backend of backends) {
       if (unavailable.has(backend)) continue;
-      // `wasm:t2`: TF.js's threaded wasm, 2 threads; `wasm:w2`: data-parallel over 2 worker threads.
+      // `wasm:k1`: 1 kernel thread; `wasm:t2`: TF.js's threaded wasm, 2 threads; `wasm:w2`:
+      // data-parallel over 2 worker threads.
       const [backendName, variant = ''] = backend.split(':');
       const threads = /^t\d+$/.test(variant) ? variant.slice(1) : '1';
       const workers = /^w\d+$/.test(variant) ? variant.slice(1) : '1';
+      const kernelThreads = /^k\d+$/.test(variant) ? variant.slice(1) : (process.env.PHYSODE_KERNEL_THREADS ?? '');
       const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup), workers], {
         encoding: 'utf8',
         cwd: root,
-        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_WASM_THREADS: threads },
+        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_WASM_THREADS: threads, PHYSODE_KERNEL_THREADS: kernelThreads },
         maxBuffer: 1 << 24,
       });
       const lines = parseLines(r.stdout);

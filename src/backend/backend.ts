@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
+import { kernelThreadCount } from '../kernels/kernel-threads.js';
 import { InvalidArgumentError, PhysodeError } from '../util/errors.js';
 import { registerThreadedWasm } from './wasm-threads.js';
 
@@ -60,7 +61,8 @@ export function initBackend(preference: BackendPreference = 'auto'): Promise<Bac
       'choose the backend once, before any computation (--backend or PHYSODE_BACKEND)',
     );
   }
-  const info = select(pref);
+  const threads = kernelThreadCount(); // a bad PHYSODE_KERNEL_THREADS is an error here, before any work
+  const info = select(pref).then((i) => ({ ...i, detail: `${i.detail}; host kernels: WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}` }));
   chosen = { preference: pref, info };
   return info;
 }

@@ -1,168 +1,94 @@
 /**
- * Host-side numeric kernels in WebAssembly SIMD (source: ./assembly/kernels.ts, AssemblyScript;
- * built into ./kernels.wasm by `npm run build:kernels`). They replace JavaScript loops over
- * Float32Arrays that V8 runs at 2–16 ns per element; independent of the TF.js backend.
- *
- * Each call copies its inputs into the module's memory (a bump arena, reset per call), runs, and
- * returns fresh arrays: the copies cost about 0.1 ns per element. Arrays used by many calls (a
- * layer's weights during a solve) can be pinned: copied in once, below the arena, until released.
+ * The numeric operations of training that run in this project's WebAssembly SIMD kernels
+ * (./assembly/, built into ./kernels.wasm; loaded by ./kernel-module.ts): the vector field's
+ * matrix products with fused bias and sigmoid, its weight gradients, the batch statistics and the
+ * batch-norm / sigmoid backward. Independent of the TF.js backend. They replace TF.js kernels
+ * whose per-call dispatch (5–30 µs) dominated these small shapes, and JavaScript loops that V8
+ * runs at 2–16 ns per element. The products split by rows over kernel threads (./kernel-threads.ts).
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { PhysodeError } from '../util/errors.js';
+import { kernelCall, type KernelModule, type KernelName, type PinnedArray, type PinnedSet } from './kernel-module.js';
+import { KernelThreads, MAX_CHUNKS, kernelThreadCount } from './kernel-threads.js';
 
-interface KernelExports {
-  columnMoments(z: number, rows: number, cols: number, mean: number, variance: number): void;
-  sigmoidGradColumnSums(gIn: number, s: number, z: number, g: number, sumG: number, sumGZ: number, rows: number, cols: number): void;
-  affineRows(g: number, z: number, a: number, c: number, d: number, out: number, rows: number, cols: number): void;
-  sigmoidGrad(ga: number, s: number, out: number, n: number): void;
-  matmul(a: number, b: number, bias: number, c: number, M: number, K: number, N: number, activation: number): void;
-  matmulTransposedAccumulate(a: number, b: number, c: number, N: number, F: number, K: number, alpha: number): void;
-  addColumnSums(g: number, rows: number, cols: number, scale: number, sums: number): void;
-  affineSigmoid(z: number, scale: number, shift: number, out: number, rows: number, cols: number): void;
-  heapBase(): number;
-}
+export type { PinnedArray, PinnedSet } from './kernel-module.js';
 
-/** The parts of the WebAssembly JS API used here (TypeScript's ES libs do not declare them). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-const PAGE = 65536;
-/** Readable bytes after every allocation: the matrix products' tail tiles read past a row's end. */
-const SLACK = 32;
-
-class Kernels {
-  readonly fn: KernelExports;
-  private readonly memory: WasmMemory;
-  /** Pinned arrays start past the module's static data (and so past address 0, "absent" to the kernels). */
-  private readonly base: number;
-  /** Pinned sets, in the order pinned, and the end of the last one: the arena starts there. */
-  private readonly pinned: PinnedSet[] = [];
-  private pinnedTop: number;
-  private top: number;
-
-  constructor() {
-    const path = fileURLToPath(new URL('./kernels.wasm', import.meta.url));
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (err) {
-      throw new PhysodeError(`the WebAssembly kernels are missing (${path}): ${(err as Error).message}`, 'run `npm run build:kernels` (npm install runs it)');
-    }
-    this.memory = new wasmApi.Memory({ initial: 16 });
-    const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory: this.memory, abort: () => {} } });
-    this.fn = instance.exports as unknown as KernelExports;
-    this.base = (this.fn.heapBase() + 15) & ~15;
-    this.pinnedTop = this.base;
-    this.top = this.base;
-  }
-
-  /** Copies arrays in until the returned set is released (between calls only: it moves the arena). */
-  pin(arrays: readonly Float32Array[]): PinnedSet {
-    this.top = this.pinnedTop;
-    const set = new PinnedSet(this.pinnedTop, () => this.unpin());
-    for (const a of arrays) set.arrays.push({ address: this.put(a), length: a.length, set });
-    this.pinnedTop = this.top;
-    this.pinned.push(set);
-    return set;
-  }
-
-  private unpin(): void {
-    // Released sets are freed once no live set lies above them (solves nest, so this is prompt).
-    while (this.pinned.length > 0 && !this.pinned[this.pinned.length - 1].live) this.pinnedTop = this.pinned.pop()!.start;
-  }
-
-  /** The address of an input: a pinned array's, or a fresh copy's. */
-  address(a: Float32Array | PinnedArray): number {
-    if (a instanceof Float32Array) return this.put(a);
-    if (!a.set.live) throw new PhysodeError('a pinned array was used after its set was released', 'pin the arrays again (MlpField pins its weights per solve)');
-    return a.address;
-  }
-
-  /** Starts a call: everything allocated by the previous call is free again. */
-  reset(): this {
-    this.top = this.pinnedTop;
-    return this;
-  }
-
-  /** The arena's current top, to free everything allocated after it with `release`. */
-  mark(): number {
-    return this.top;
-  }
-
-  release(mark: number): void {
-    this.top = mark;
-  }
-
-  /** Reserves bytes (16-byte aligned, SLACK readable bytes after them), growing the memory when needed. */
-  alloc(bytes: number): number {
-    const p = this.top;
-    this.top = (p + bytes + SLACK + 15) & ~15;
-    const need = this.top - this.memory.buffer.byteLength;
-    if (need > 0) this.memory.grow(Math.ceil(need / PAGE));
-    return p;
-  }
-
-  /** Copies a float32 array in; returns its address. */
-  put(a: Float32Array): number {
-    const p = this.alloc(a.length * 4);
-    new Float32Array(this.memory.buffer, p, a.length).set(a);
-    return p;
-  }
-
-  f32(p: number, n: number): Float32Array {
-    return new Float32Array(this.memory.buffer, p, n);
-  }
-
-  /** n floats at p, copied into `out` (which must have length n) or a new array. */
-  read(p: number, n: number, out?: Float32Array): Float32Array {
-    if (!out) return this.f32(p, n).slice();
-    if (out.length !== n) throw new RangeError(`output array has ${out.length} values, the result ${n}`);
-    out.set(this.f32(p, n));
-    return out;
-  }
-
-  f64(p: number, n: number): Float64Array {
-    return new Float64Array(this.memory.buffer, p, n);
-  }
-}
-
-/** An array copied into the kernels' memory by pinArrays. */
-export interface PinnedArray {
-  readonly address: number;
-  readonly length: number;
-  readonly set: PinnedSet;
-}
-
-/** Arrays pinned together; release() frees them (using one afterwards is an error). */
-export class PinnedSet {
-  readonly arrays: PinnedArray[] = [];
-  live = true;
-  constructor(
-    readonly start: number,
-    private readonly onRelease: () => void,
-  ) {}
-  release(): void {
-    if (!this.live) return;
-    this.live = false;
-    this.onRelease();
-  }
-}
-
-let kernels: Kernels | null = null;
-const k = (): Kernels => (kernels ??= new Kernels()).reset();
+const k = kernelCall;
 
 /** Copies arrays into the kernels' memory once, for many calls (e.g. a layer's weights during a solve). */
 export function pinArrays(arrays: readonly Float32Array[]): PinnedSet {
   return k().pin(arrays);
+}
+
+/** A copy of a pinned array's current values. */
+export function readPinned(a: PinnedArray): Float32Array {
+  const m = k();
+  return m.f32(m.address(a), a.length).slice();
+}
+
+/** Products below this many multiply–adds stay on one thread (the hand-over costs ~2 µs)… */
+const PARALLEL_MIN_MACS = 32 * 32 * 32;
+/** …and elementwise passes below this many elements (~1 ns each). */
+const PARALLEL_MIN_ELEMENTS = 8192;
+let threads: KernelThreads | null = null;
+
+/** The kernel threads (started on first use), or null when there is one. */
+function threadsFor(m: KernelModule): KernelThreads | null {
+  const want = kernelThreadCount();
+  if (threads && threads.count !== want) {
+    threads.close();
+    threads = null;
+  }
+  if (want < 2) return null;
+  return (threads ??= new KernelThreads(m.module, m.memory, want));
+}
+
+/** Chunks run so far on kernel threads, in all and by the helper threads (zeros without helpers). */
+export function kernelThreadStats(): { chunks: number; helperChunks: number } {
+  return threads ? { ...threads.stats } : { chunks: 0, helperChunks: 0 };
+}
+
+/**
+ * Runs fn with the kernel threads engaged (polling for work, see KernelThreads.engage): for a
+ * stretch of many products, such as one evaluation or VJP of the vector field.
+ */
+export function withKernelThreads<T>(fn: () => T): T {
+  const pool = threadsFor(k());
+  if (!pool) return fn();
+  pool.engage();
+  try {
+    return fn();
+  } finally {
+    pool.disengage();
+  }
+}
+
+/** Splits n into at most `parts` ranges [start, count], each count a multiple of `step` but the last. */
+function splitRange(n: number, parts: number, step: number): [number, number][] {
+  const per = Math.max(step, Math.ceil(n / parts / step) * step);
+  const out: [number, number][] = [];
+  for (let start = 0; start < n; start += per) out.push([start, Math.min(per, n - start)]);
+  return out;
+}
+
+/** Chunks per kernel thread: the threads claim chunks as they go, so a late one holds up little. */
+const CHUNKS_PER_THREAD = 4;
+
+/** How many chunks `byRows` cuts a job into (at most). */
+const maxChunks = (): number => Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * kernelThreadCount());
+
+/**
+ * Runs a kernel over `rows` rows, in chunks of a multiple of `step` rows shared out among the
+ * kernel threads when `work` reaches `minWork` (else in one call); `args(r0, n, chunk)` are the
+ * arguments for rows r0 … r0 + n − 1. Returns the number of chunks.
+ */
+function byRows(m: KernelModule, name: KernelName, rows: number, step: number, work: number, minWork: number, args: (r0: number, n: number, chunk: number) => number[]): number {
+  const pool = work >= minWork ? threadsFor(m) : null;
+  const chunks = pool ? splitRange(rows, CHUNKS_PER_THREAD * pool.count, step) : [];
+  if (pool && chunks.length > 1) {
+    pool.run(m.fn, name, chunks.map(([r0, n], i) => args(r0, n, i)));
+    return chunks.length;
+  }
+  (m.fn[name] as (...a: number[]) => void)(...args(0, rows, 0));
+  return 1;
 }
 
 /** Per column of z [rows, cols]: mean and biased variance, float64 (shifted two-moment sums). */
@@ -193,17 +119,27 @@ export function batchNormSigmoidBackward(
   const ps = s ? m.put(s) : 0;
   const pz = m.put(z);
   const pg = m.alloc(n * 4);
-  const psg = m.alloc(cols * 8);
-  const psgz = m.alloc(cols * 8);
-  m.fn.sigmoidGradColumnSums(pgIn, ps, pz, pg, psg, psgz, rows, cols);
-  const sumG = m.f64(psg, cols).slice();
-  const sumGZ = m.f64(psgz, cols).slice();
+  // Column sums per chunk of rows, added up here.
+  const sums = m.alloc(maxChunks() * 2 * cols * 8);
+  const at = (part: number, which: number) => sums + (2 * part + which) * cols * 8;
+  const off = (p: number, r0: number) => (p === 0 ? 0 : p + r0 * cols * 4);
+  const parts = byRows(m, 'sigmoidGradColumnSums', rows, 1, n, PARALLEL_MIN_ELEMENTS, (r0, nr, i) => [off(pgIn, r0), off(ps, r0), off(pz, r0), off(pg, r0), at(i, 0), at(i, 1), nr, cols]);
+  const sumG = new Float64Array(cols);
+  const sumGZ = new Float64Array(cols);
+  for (let i = 0; i < parts; i++) {
+    const g = m.f64(at(i, 0), cols);
+    const gz = m.f64(at(i, 1), cols);
+    for (let f = 0; f < cols; f++) {
+      sumG[f] += g[f];
+      sumGZ[f] += gz[f];
+    }
+  }
   const { a, c, d } = coefficients(sumG, sumGZ);
   const pa = m.put(a);
   const pc = m.put(c);
   const pd = m.put(d);
   const pout = m.alloc(n * 4);
-  m.fn.affineRows(pg, pz, pa, pc, pd, pout, rows, cols);
+  byRows(m, 'affineRows', rows, 1, n, PARALLEL_MIN_ELEMENTS, (r0, nr) => [off(pg, r0), off(pz, r0), pa, pc, pd, off(pout, r0), nr, cols]);
   return { dz: m.f32(pout, n).slice(), sumG };
 }
 
@@ -213,7 +149,7 @@ export function sigmoidGrad(ga: Float32Array, s: Float32Array, out?: Float32Arra
   const pa = m.put(ga);
   const ps = m.put(s);
   const po = m.alloc(ga.length * 4);
-  m.fn.sigmoidGrad(pa, ps, po, ga.length);
+  byRows(m, 'sigmoidGrad', ga.length, 4, ga.length, PARALLEL_MIN_ELEMENTS, (i0, n) => [pa + 4 * i0, ps + 4 * i0, po + 4 * i0, n]);
   return m.read(po, ga.length, out);
 }
 
@@ -244,29 +180,40 @@ export function matmul(
   const pb = m.address(b);
   const pbias = bias ? m.address(bias) : 0;
   const pc = m.alloc(M * N * 4);
-  m.fn.matmul(pa, pb, pbias, pc, M, K, N, ACTIVATION_CODE[activation]);
+  const act = ACTIVATION_CODE[activation];
+  const tiles = m.alloc(128 * maxChunks()); // a partial-tile scratch per chunk
+  byRows(m, 'matmul', M, 4, M * K * N, PARALLEL_MIN_MACS, (r0, rows, i) => [pa + r0 * K * 4, pb, pbias, pc + r0 * N * 4, rows, K, N, act, tiles + 128 * i]);
   return m.read(pc, M * N, out);
 }
 
 /**
  * dw [F, K] += scale·gᵀx (float32) and db [F] += scale·Σ_rows g (float64), for g [rows, F] and
  * x [rows, K]: one evaluation's contribution to a linear layer's weight and bias gradients,
- * without transposing either operand.
+ * without transposing either operand. A pinned dw is updated in place (no copies in and out).
  */
-export function accumulateWeightGradient(dw: Float32Array, db: Float64Array, g: Float32Array, x: Float32Array, rows: number, scale: number): void {
+export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Float64Array, g: Float32Array, x: Float32Array, rows: number, scale: number): void {
   const F = db.length;
   const K = dw.length / F;
   if (g.length !== rows * F || x.length !== rows * K) {
     throw new RangeError(`accumulateWeightGradient: g has ${g.length} and x ${x.length} values, expected ${rows}×${F} and ${rows}×${K}`);
   }
   const m = k();
-  const pw = m.put(dw);
+  const pw = m.address(dw);
   const pb = m.alloc(F * 8);
   m.f64(pb, F).set(db);
   const pg = m.put(g);
-  m.fn.matmulTransposedAccumulate(pg, m.put(x), pw, rows, F, K, scale);
+  const px = m.put(x);
+  const pool = rows * F * K >= PARALLEL_MIN_MACS ? threadsFor(m) : null;
+  if (pool && F >= 8) {
+    // chunks of g's columns (rows of dw)
+    const parts = splitRange(F, CHUNKS_PER_THREAD * pool.count, 4);
+    const tiles = m.alloc(128 * parts.length);
+    pool.run(m.fn, 'matmulTransposedAccumulate', parts.map(([f0, n], i) => [pg + f0 * 4, F, px, pw + f0 * K * 4, rows, n, K, scale, tiles + 128 * i]));
+  } else {
+    m.fn.matmulTransposedAccumulate(pg, F, px, pw, rows, F, K, scale, m.alloc(128));
+  }
   m.fn.addColumnSums(pg, rows, F, scale, pb);
-  dw.set(m.f32(pw, F * K));
+  if (dw instanceof Float32Array) dw.set(m.f32(pw, F * K));
   db.set(m.f64(pb, F));
 }
 
@@ -278,6 +225,6 @@ export function affineSigmoid(z: Float32Array, rows: number, scale: Float32Array
   const ps = m.put(scale);
   const pt = m.put(shift);
   const po = m.alloc(rows * cols * 4);
-  m.fn.affineSigmoid(pz, ps, pt, po, rows, cols);
+  byRows(m, 'affineSigmoid', rows, 1, rows * cols, PARALLEL_MIN_ELEMENTS, (r0, n) => [pz + r0 * cols * 4, ps, pt, po + r0 * cols * 4, n, cols]);
   return m.read(po, rows * cols, out);
 }

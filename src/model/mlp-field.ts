@@ -17,7 +17,7 @@ import { createNormalization } from '../nn/create.js';
 import type { NormKind, Normalization, NormTape, StateArray } from '../nn/normalization.js';
 import { BatchNormBase, type HostBnTape } from '../nn/batch-norm-base.js';
 import { InvalidArgumentError } from '../util/errors.js';
-import { affineSigmoid, matmul, pinArrays, sigmoidGrad, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
+import { affineSigmoid, matmul, pinArrays, sigmoidGrad, withKernelThreads, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
 import { Rng } from '../util/rng.js';
 import { Float32Pool } from '../util/float32-pool.js';
 
@@ -284,7 +284,7 @@ export class MlpField implements VectorField {
   }
 
   evaluate(y: tf.Tensor2D, req: EvalRequest): FieldOutput {
-    if (this.fastTanh || this.bnTanh) return this.withCache(() => this.evaluateHost(y, req));
+    if (this.fastTanh || this.bnTanh) return this.withCache(() => withKernelThreads(() => this.evaluateHost(y, req)));
     return this.withCache(() => {
       const layers: LayerTape[] = [];
       const owned = new Set<tf.Tensor>();
@@ -384,7 +384,7 @@ export class MlpField implements VectorField {
 
   vjp(tape: FieldTape, cotangent: tf.Tensor2D, sink: GradientSink | null, paramScale: number): tf.Tensor2D {
     const tp = tape as MlpTape;
-    if (tape instanceof HostTape) return this.withCache(() => this.vjpHost(tape, cotangent, sink, paramScale));
+    if (tape instanceof HostTape) return this.withCache(() => withKernelThreads(() => this.vjpHost(tape, cotangent, sink, paramScale)));
     const timeInput = this.config.timeInput;
     if (sink) sink.addLinear(`${FIELD_PREFIX}output.weight`, `${FIELD_PREFIX}output.bias`, cotangent, tp.last, paramScale);
     let gx = tf.matMul(cotangent, this.output.weight) as tf.Tensor2D;

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Collective } from '../parallel/collective.js';
-import { accumulateWeightGradient } from '../kernels/host-kernels.js';
+import { accumulateWeightGradient, pinArrays, readPinned, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
 import { InvalidArgumentError } from '../util/errors.js';
 
 export type FieldMode = 'train' | 'eval';
@@ -76,11 +76,15 @@ export interface LinearTermOptions {
   readonly inputAffine?: readonly [mul: number, add: number];
 }
 
-/** A linear layer's gradients so far: Σ scale·gᵀx' [F, K] and Σ scale·Σ_rows g [F] (x' before the input affine). */
+/**
+ * A linear layer's gradients so far: Σ scale·gᵀx' [F, K] (pinned in the kernels' memory, updated in
+ * place) and Σ scale·Σ_rows g [F] (x' before the input affine).
+ */
 interface LinearAccumulator {
   readonly bias: string | null;
   readonly affine: readonly [number, number] | null;
-  readonly dw: Float32Array;
+  readonly dw: PinnedArray;
+  readonly pinned: PinnedSet;
   readonly db: Float64Array;
   readonly F: number;
   readonly K: number;
@@ -134,7 +138,8 @@ export class GradientSink {
     const affine = options.inputAffine ?? null;
     let acc = this.linear.get(weight);
     if (!acc) {
-      acc = { bias, affine, dw: new Float32Array(F * K), db: new Float64Array(F), F, K };
+      const pinned = pinArrays([new Float32Array(F * K)]);
+      acc = { bias, affine, dw: pinned.arrays[0], pinned, db: new Float64Array(F), F, K };
       this.linear.set(weight, acc);
     } else if (acc.F !== F || acc.K !== K || acc.bias !== bias || acc.affine?.[0] !== affine?.[0] || acc.affine?.[1] !== affine?.[1]) {
       throw new InvalidArgumentError(`gradient of ${weight}: a term of shape [${F}, ${K}] (bias ${bias}, input affine ${affine}) does not match the first [${acc.F}, ${acc.K}] (bias ${acc.bias}, input affine ${acc.affine})`);
@@ -144,7 +149,9 @@ export class GradientSink {
 
   /** Turns the host accumulators into gradient tensors (applying each input affine: gᵀ(m·x' + a) = m·gᵀx' + a·Σg⊗1). */
   private settle(): void {
-    for (const [weight, { bias, affine, dw, db, F, K }] of this.linear) {
+    for (const [weight, { bias, affine, dw: pinnedDw, pinned, db, F, K }] of this.linear) {
+      const dw = readPinned(pinnedDw);
+      pinned.release();
       if (affine) {
         const [m, a] = affine;
         for (let f = 0; f < F; f++) {
@@ -196,6 +203,7 @@ export class GradientSink {
   }
 
   dispose(): void {
+    for (const { pinned } of this.linear.values()) pinned.release();
     this.linear.clear();
     this.host.clear();
     for (const v of this.grads.values()) v.dispose();

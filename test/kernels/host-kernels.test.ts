@@ -1,7 +1,8 @@
-import { test, describe } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { affineSigmoid, batchNormSigmoidBackward, columnMoments, matmul, sigmoidGrad, accumulateWeightGradient } from '../../src/kernels/host-kernels.js';
 import { Rng } from '../../src/util/rng.js';
+import { kernelThreadCount, setKernelThreads } from '../../src/kernels/kernel-threads.js';
 
 // Shapes with and without a multiple of 4 columns (the SIMD body and the scalar tail), one row,
 // and the training shapes of the benchmark.
@@ -26,7 +27,12 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, rel: numbe
   }
 }
 
-describe('WebAssembly host kernels against plain float64 loops', () => {
+// Every check runs on 1, 2 and 3 kernel threads: the products and the elementwise passes split by
+// rows (uneven parts with 3), the weight gradient by columns; results must not depend on it.
+const defaultThreads = kernelThreadCount();
+for (const threads of [1, 2, 3]) describe(`WebAssembly host kernels against plain float64 loops, ${threads} kernel thread${threads > 1 ? 's' : ''}`, () => {
+  before(() => setKernelThreads(threads));
+  after(() => setKernelThreads(defaultThreads));
   test('columnMoments: two-pass mean and biased variance, also when |mean| ≫ std', () => {
     const rng = new Rng(1);
     for (const [rows, cols] of SHAPES) {
@@ -165,10 +171,10 @@ describe('WebAssembly host kernels against plain float64 loops', () => {
     assertClose(affineSigmoid(z, 5, scale, shift), want, 1e-6, 'affineSigmoid');
   });
 
-  test('accumulateWeightGradient: Σ scale·gᵀx and Σ scale·Σ_rows g over terms of different sizes', () => {
+  test('accumulateWeightGradient: Σ scale·gᵀx and Σ scale·Σ_rows g over terms of different sizes (64 rows: split by columns)', () => {
     const rng = new Rng(6);
     for (const [F, K] of [[1, 1], [5, 3], [4, 8], [18, 128], [128, 18], [13, 21]] as const) {
-      const terms = [3, 1, 8, 5].map((rows, i) => ({ g: random(rows * F, rng), x: random(rows * K, rng), rows, scale: [1, -0.5, 2, 0.25][i] }));
+      const terms = [3, 1, 64, 5].map((rows, i) => ({ g: random(rows * F, rng), x: random(rows * K, rng), rows, scale: [1, -0.5, 2, 0.25][i] }));
       const dw = new Float64Array(F * K);
       const db = new Float64Array(F);
       for (const t of terms) {

@@ -4,7 +4,9 @@
 //
 // Tail columns (a count that is not a multiple of 8) run the same tile and keep only the valid
 // lanes, so the tile reads up to 7 floats past the end of a row of B: every matrix given to these
-// kernels must be followed by 32 readable bytes (the host arena pads each allocation).
+// kernels must be followed by 32 readable bytes (the host arena pads each allocation). Partial
+// tiles are assembled in `tile`, 128 bytes of the caller's (one per thread: the kernels run on
+// several threads over one shared memory, each on its own rows).
 
 import { sigmoidV } from './sigmoid';
 
@@ -18,16 +20,13 @@ import { sigmoidV } from './sigmoid';
   return activation == 1 ? sigmoidV(v) : v;
 }
 
-/** 4 × 8 floats where partial tiles are assembled before their valid part is copied out. */
-const TILE = memory.data(128, 16);
-
 /**
- * Writes (or, with accumulate, adds alpha times) a tile held in TILE into c: `rows` rows of
- * `cols` floats at row stride ldc bytes.
+ * Writes (or, with accumulate, adds alpha times) a 4 × 8 tile held at `tile` into c: `rows` rows
+ * of `cols` floats at row stride ldc bytes.
  */
-function storePartial(c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool, alpha: f32): void {
+function storePartial(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bool, alpha: f32): void {
   for (let r = 0; r < rows; r++) {
-    const src = TILE + ((<usize>r) << 5);
+    const src = tile + ((<usize>r) << 5);
     const dst = c + <usize>r * ldc;
     for (let j = 0; j < cols; j++) {
       const v = load<f32>(src + (<usize>j << 2));
@@ -41,7 +40,7 @@ function storePartial(c: usize, ldc: usize, rows: i32, cols: i32, accumulate: bo
  * c [M, N] = activation(a [M, K] · b [K, N] + bias [N]); bias 0: none; activation 0: none,
  * 1: sigmoid.
  */
-export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32, activation: i32): void {
+export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32, activation: i32, tile: usize): void {
   const lda = <usize>K << 2;
   const ldb = <usize>N << 2;
   const zero = f32x4.splat(0);
@@ -52,10 +51,10 @@ export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32
     let bv0 = zero;
     let bv1 = zero;
     if (bias) {
-      for (let j = 0; j < cols; j++) store<f32>(TILE + (<usize>j << 2), load<f32>(bias + ((<usize>(n + j)) << 2)));
-      for (let j = cols; j < 8; j++) store<f32>(TILE + (<usize>j << 2), 0);
-      bv0 = v128.load(TILE);
-      bv1 = v128.load(TILE, 16);
+      for (let j = 0; j < cols; j++) store<f32>(tile + (<usize>j << 2), load<f32>(bias + ((<usize>(n + j)) << 2)));
+      for (let j = cols; j < 8; j++) store<f32>(tile + (<usize>j << 2), 0);
+      bv0 = v128.load(tile);
+      bv1 = v128.load(tile, 16);
     }
     let m = 0;
     for (; m + 4 <= M; m += 4) {
@@ -81,7 +80,7 @@ export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32
         pb += ldb;
       }
       const pc = c + ((<usize>m * <usize>N + <usize>n) << 2);
-      const dst = full ? pc : TILE;
+      const dst = full ? pc : tile;
       const ld: usize = full ? ldb : 32;
       v128.store(dst, activate(c00, activation));
       v128.store(dst, activate(c01, activation), 16);
@@ -91,7 +90,7 @@ export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32
       v128.store(dst + 2 * ld, activate(c21, activation), 16);
       v128.store(dst + 3 * ld, activate(c30, activation));
       v128.store(dst + 3 * ld, activate(c31, activation), 16);
-      if (!full) storePartial(pc, ldb, 4, cols, false, 1);
+      if (!full) storePartial(tile, pc, ldb, 4, cols, false, 1);
     }
     for (; m < M; m++) {
       let c00 = bv0, c01 = bv1;
@@ -105,20 +104,21 @@ export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32
         pb += ldb;
       }
       const pc = c + ((<usize>m * <usize>N + <usize>n) << 2);
-      const dst = full ? pc : TILE;
+      const dst = full ? pc : tile;
       v128.store(dst, activate(c00, activation));
       v128.store(dst, activate(c01, activation), 16);
-      if (!full) storePartial(pc, ldb, 1, cols, false, 1);
+      if (!full) storePartial(tile, pc, ldb, 1, cols, false, 1);
     }
   }
 }
 
 /**
- * c [F, K] += alpha · aᵀ b for a [N, F], b [N, K]: the weight gradient Σ_rows gᵀx without a
- * transpose. Tiles of 4 columns of a × 8 columns of b run down all N rows.
+ * c [F, K] += alpha · aᵀ b for a [N, F] (row stride aStride floats), b [N, K], c rows of K: the
+ * weight gradient Σ_rows gᵀx without a transpose. Tiles of 4 columns of a × 8 columns of b run
+ * down all N rows. (aStride ≥ F lets threads take a range of a's columns each.)
  */
-export function matmulTransposedAccumulate(a: usize, b: usize, c: usize, N: i32, F: i32, K: i32, alpha: f32): void {
-  const lda = <usize>F << 2;
+export function matmulTransposedAccumulate(a: usize, aStride: i32, b: usize, c: usize, N: i32, F: i32, K: i32, alpha: f32, tile: usize): void {
+  const lda = <usize>aStride << 2;
   const ldb = <usize>K << 2;
   const al = f32x4.splat(alpha);
   for (let kk = 0; kk < K; kk += 8) {
@@ -157,15 +157,15 @@ export function matmulTransposedAccumulate(a: usize, b: usize, c: usize, N: i32,
         v128.store(pc + 3 * ldb, mad(v128.load(pc + 3 * ldb), al, c30));
         v128.store(pc + 3 * ldb, mad(v128.load(pc + 3 * ldb, 16), al, c31), 16);
       } else {
-        v128.store(TILE, c00);
-        v128.store(TILE, c01, 16);
-        v128.store(TILE, c10, 32);
-        v128.store(TILE, c11, 48);
-        v128.store(TILE, c20, 64);
-        v128.store(TILE, c21, 80);
-        v128.store(TILE, c30, 96);
-        v128.store(TILE, c31, 112);
-        storePartial(pc, ldb, rows, cols, true, alpha);
+        v128.store(tile, c00);
+        v128.store(tile, c01, 16);
+        v128.store(tile, c10, 32);
+        v128.store(tile, c11, 48);
+        v128.store(tile, c20, 64);
+        v128.store(tile, c21, 80);
+        v128.store(tile, c30, 96);
+        v128.store(tile, c31, 112);
+        storePartial(tile, pc, ldb, rows, cols, true, alpha);
       }
     }
   }
