@@ -18,6 +18,43 @@ export function pinArrays(arrays: readonly Float32Array[]): PinnedSet {
   return k().pin(arrays);
 }
 
+/** A kernel's input: a JavaScript array (copied in for the call) or an array resident in the kernels' memory. */
+export type KernelInput = Float32Array | PinnedArray;
+/** Where a kernel's result goes: a JavaScript array (copied out) or a resident array (written in place). */
+export type KernelOutput = Float32Array | PinnedArray;
+
+/**
+ * An uninitialised array resident in the kernels' memory, for results that later kernels read
+ * (no copies out and back in); `array.set.release()` frees it.
+ */
+export function residentArray(length: number): PinnedArray {
+  return k().allocPinned([length]).arrays[0];
+}
+
+/** Runs `kernel` into a new resident array of `length` floats; frees the array if the kernel throws. */
+export function intoResident(length: number, kernel: (out: PinnedArray) => PinnedArray): PinnedArray {
+  const out = residentArray(length);
+  try {
+    return kernel(out);
+  } catch (err) {
+    out.set.release();
+    throw err;
+  }
+}
+
+const isResident = (a: KernelOutput | undefined): a is PinnedArray => a !== undefined && !(a instanceof Float32Array);
+
+/** The address a kernel writes n floats to: a resident output's own, or fresh arena space. */
+function outputAddress(m: KernelModule, out: KernelOutput | undefined, n: number): number {
+  if (out !== undefined && out.length !== n) throw new RangeError(`output array has ${out.length} values, the result ${n}`);
+  return isResident(out) ? m.address(out) : m.alloc(n * 4);
+}
+
+/** The result written at p: the resident output itself, or a copy into `out` or a new array. */
+function result<O extends KernelOutput>(m: KernelModule, p: number, n: number, out: O | undefined): O {
+  return (isResident(out) ? out : m.read(p, n, out)) as O;
+}
+
 /** A copy of a pinned array's current values. */
 export function readPinned(a: PinnedArray): Float32Array {
   const m = k();
@@ -27,7 +64,7 @@ export function readPinned(a: PinnedArray): Float32Array {
 /** Products below this many multiply–adds stay on one thread (the hand-over costs ~2 µs)… */
 const PARALLEL_MIN_MACS = 32 * 32 * 32;
 /** …and elementwise passes below this many elements (~1 ns each). */
-const PARALLEL_MIN_ELEMENTS = 8192;
+const PARALLEL_MIN_ELEMENTS = 65536;
 let threads: KernelThreads | null = null;
 
 /** The kernel threads (started on first use), or null when there is one. */
@@ -70,7 +107,7 @@ function splitRange(n: number, parts: number, step: number): [number, number][] 
 }
 
 /** Chunks per kernel thread: the threads claim chunks as they go, so a late one holds up little. */
-const CHUNKS_PER_THREAD = 4;
+const CHUNKS_PER_THREAD = 2;
 
 /** How many chunks `byRows` cuts a job into (at most). */
 const maxChunks = (): number => Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * kernelThreadCount());
@@ -92,9 +129,9 @@ function byRows(m: KernelModule, name: KernelName, rows: number, step: number, w
 }
 
 /** Per column of z [rows, cols]: mean and biased variance, float64 (shifted two-moment sums). */
-export function columnMoments(z: Float32Array, rows: number, cols: number): { mean: Float64Array; variance: Float64Array } {
+export function columnMoments(z: KernelInput, rows: number, cols: number): { mean: Float64Array; variance: Float64Array } {
   const m = k();
-  const pz = m.put(z);
+  const pz = m.address(z);
   const pm = m.alloc(cols * 8);
   const pv = m.alloc(cols * 8);
   m.fn.columnMoments(pz, rows, cols, pm, pv);
@@ -103,21 +140,27 @@ export function columnMoments(z: Float32Array, rows: number, cols: number): { me
 
 /**
  * g = gIn ⊙ s ⊙ (1 − s) (g = gIn without s), with per-column float64 sums Σ g and Σ g ⊙ z; then
- * out = g·a + z·c + d per column. The two passes of a batch-norm backward after a sigmoid.
+ * dz = g·a + z·c + d per column (into `out` when given). The two passes of a batch-norm backward
+ * after a sigmoid.
  */
+type Coefficients = (sumG: Float64Array, sumGZ: Float64Array) => { a: Float32Array; c: Float32Array; d: Float32Array };
+export function batchNormSigmoidBackward(gIn: KernelInput, s: KernelInput | null, z: KernelInput, rows: number, cols: number, coefficients: Coefficients, out?: Float32Array): { dz: Float32Array; sumG: Float64Array };
+export function batchNormSigmoidBackward(gIn: KernelInput, s: KernelInput | null, z: KernelInput, rows: number, cols: number, coefficients: Coefficients, out: PinnedArray): { dz: PinnedArray; sumG: Float64Array };
+export function batchNormSigmoidBackward(gIn: KernelInput, s: KernelInput | null, z: KernelInput, rows: number, cols: number, coefficients: Coefficients, out?: KernelOutput): { dz: KernelOutput; sumG: Float64Array };
 export function batchNormSigmoidBackward(
-  gIn: Float32Array,
-  s: Float32Array | null,
-  z: Float32Array,
+  gIn: KernelInput,
+  s: KernelInput | null,
+  z: KernelInput,
   rows: number,
   cols: number,
-  coefficients: (sumG: Float64Array, sumGZ: Float64Array) => { a: Float32Array; c: Float32Array; d: Float32Array },
-): { dz: Float32Array; sumG: Float64Array } {
+  coefficients: Coefficients,
+  out?: KernelOutput,
+): { dz: KernelOutput; sumG: Float64Array } {
   const m = k();
   const n = rows * cols;
-  const pgIn = m.put(gIn);
-  const ps = s ? m.put(s) : 0;
-  const pz = m.put(z);
+  const pgIn = m.address(gIn);
+  const ps = s ? m.address(s) : 0;
+  const pz = m.address(z);
   const pg = m.alloc(n * 4);
   // Column sums per chunk of rows, added up here.
   const sums = m.alloc(maxChunks() * 2 * cols * 8);
@@ -138,19 +181,21 @@ export function batchNormSigmoidBackward(
   const pa = m.put(a);
   const pc = m.put(c);
   const pd = m.put(d);
-  const pout = m.alloc(n * 4);
+  const pout = outputAddress(m, out, n);
   byRows(m, 'affineRows', rows, 1, n, PARALLEL_MIN_ELEMENTS, (r0, nr) => [off(pg, r0), off(pz, r0), pa, pc, pd, off(pout, r0), nr, cols]);
-  return { dz: m.f32(pout, n).slice(), sumG };
+  return { dz: result(m, pout, n, out), sumG };
 }
 
 /** ga ⊙ s ⊙ (1 − s), into `out` when given. */
-export function sigmoidGrad(ga: Float32Array, s: Float32Array, out?: Float32Array): Float32Array {
+export function sigmoidGrad(ga: KernelInput, s: KernelInput, out?: Float32Array): Float32Array;
+export function sigmoidGrad(ga: KernelInput, s: KernelInput, out: PinnedArray): PinnedArray;
+export function sigmoidGrad(ga: KernelInput, s: KernelInput, out?: KernelOutput): KernelOutput {
   const m = k();
-  const pa = m.put(ga);
-  const ps = m.put(s);
-  const po = m.alloc(ga.length * 4);
+  const pa = m.address(ga);
+  const ps = m.address(s);
+  const po = outputAddress(m, out, ga.length);
   byRows(m, 'sigmoidGrad', ga.length, 4, ga.length, PARALLEL_MIN_ELEMENTS, (i0, n) => [pa + 4 * i0, ps + 4 * i0, po + 4 * i0, n]);
-  return m.read(po, ga.length, out);
+  return result(m, po, ga.length, out);
 }
 
 export type MatmulActivation = 'linear' | 'sigmoid';
@@ -162,28 +207,30 @@ const ACTIVATION_CODE: Record<MatmulActivation, number> = { linear: 0, sigmoid: 
  * layers of the vector field's fused paths; about as fast as XNNPACK's kernels at 128 × 128 and
  * several times faster at small shapes, where TF.js's per-call dispatch dominates.
  */
+export function matmul(a: KernelInput, M: number, b: KernelInput, N: number, bias: KernelInput | null, activation?: MatmulActivation, out?: Float32Array): Float32Array;
+export function matmul(a: KernelInput, M: number, b: KernelInput, N: number, bias: KernelInput | null, activation: MatmulActivation, out: PinnedArray): PinnedArray;
 export function matmul(
-  a: Float32Array,
+  a: KernelInput,
   M: number,
-  b: Float32Array | PinnedArray,
+  b: KernelInput,
   N: number,
-  bias: Float32Array | PinnedArray | null,
+  bias: KernelInput | null,
   activation: MatmulActivation = 'linear',
-  out?: Float32Array,
-): Float32Array {
+  out?: KernelOutput,
+): KernelOutput {
   const K = M > 0 ? a.length / M : 0;
   if (!Number.isInteger(K) || b.length !== K * N || (bias && bias.length !== N)) {
     throw new RangeError(`matmul: a has ${a.length} values for ${M} rows, b ${b.length} for [${K}, ${N}], bias ${bias?.length ?? 0}`);
   }
   const m = k();
-  const pa = m.put(a);
+  const pa = m.address(a);
   const pb = m.address(b);
   const pbias = bias ? m.address(bias) : 0;
-  const pc = m.alloc(M * N * 4);
+  const pc = outputAddress(m, out, M * N);
   const act = ACTIVATION_CODE[activation];
   const tiles = m.alloc(128 * maxChunks()); // a partial-tile scratch per chunk
   byRows(m, 'matmul', M, 4, M * K * N, PARALLEL_MIN_MACS, (r0, rows, i) => [pa + r0 * K * 4, pb, pbias, pc + r0 * N * 4, rows, K, N, act, tiles + 128 * i]);
-  return m.read(pc, M * N, out);
+  return result(m, pc, M * N, out);
 }
 
 /**
@@ -191,7 +238,7 @@ export function matmul(
  * x [rows, K]: one evaluation's contribution to a linear layer's weight and bias gradients,
  * without transposing either operand. A pinned dw is updated in place (no copies in and out).
  */
-export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Float64Array, g: Float32Array, x: Float32Array, rows: number, scale: number): void {
+export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Float64Array, g: KernelInput, x: KernelInput, rows: number, scale: number): void {
   const F = db.length;
   const K = dw.length / F;
   if (g.length !== rows * F || x.length !== rows * K) {
@@ -201,8 +248,8 @@ export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Flo
   const pw = m.address(dw);
   const pb = m.alloc(F * 8);
   m.f64(pb, F).set(db);
-  const pg = m.put(g);
-  const px = m.put(x);
+  const pg = m.address(g);
+  const px = m.address(x);
   const pool = rows * F * K >= PARALLEL_MIN_MACS ? threadsFor(m) : null;
   if (pool && F >= 8) {
     // chunks of g's columns (rows of dw)
@@ -218,13 +265,15 @@ export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Flo
 }
 
 /** sigmoid(z·scale + shift) per column of z [rows, cols], into `out` when given. */
-export function affineSigmoid(z: Float32Array, rows: number, scale: Float32Array, shift: Float32Array, out?: Float32Array): Float32Array {
+export function affineSigmoid(z: KernelInput, rows: number, scale: Float32Array, shift: Float32Array, out?: Float32Array): Float32Array;
+export function affineSigmoid(z: KernelInput, rows: number, scale: Float32Array, shift: Float32Array, out: PinnedArray): PinnedArray;
+export function affineSigmoid(z: KernelInput, rows: number, scale: Float32Array, shift: Float32Array, out?: KernelOutput): KernelOutput {
   const cols = scale.length;
   const m = k();
-  const pz = m.put(z);
+  const pz = m.address(z);
   const ps = m.put(scale);
   const pt = m.put(shift);
-  const po = m.alloc(rows * cols * 4);
+  const po = outputAddress(m, out, rows * cols);
   byRows(m, 'affineSigmoid', rows, 1, rows * cols, PARALLEL_MIN_ELEMENTS, (r0, n) => [pz + r0 * cols * 4, ps, pt, po + r0 * cols * 4, n, cols]);
-  return m.read(po, rows * cols, out);
+  return result(m, po, rows * cols, out);
 }

@@ -86,6 +86,16 @@ export class KernelModule {
     return set;
   }
 
+  /** Uninitialised resident arrays of these lengths, until the returned set is released (between calls only). */
+  allocPinned(lengths: readonly number[]): PinnedSet {
+    this.top = this.pinnedTop;
+    const set = new PinnedSet(this.pinnedTop, () => this.unpin());
+    for (const n of lengths) set.arrays.push({ address: this.alloc(n * 4), length: n, set });
+    this.pinnedTop = this.top;
+    this.pinned.push(set);
+    return set;
+  }
+
   private unpin(): void {
     // Released sets are freed once no live set lies above them (solves nest, so this is prompt).
     while (this.pinned.length > 0 && !this.pinned[this.pinned.length - 1].live) this.pinnedTop = this.pinned.pop()!.start;

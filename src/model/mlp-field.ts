@@ -17,9 +17,8 @@ import { createNormalization } from '../nn/create.js';
 import type { NormKind, Normalization, NormTape, StateArray } from '../nn/normalization.js';
 import { BatchNormBase, type HostBnTape } from '../nn/batch-norm-base.js';
 import { InvalidArgumentError } from '../util/errors.js';
-import { affineSigmoid, matmul, pinArrays, sigmoidGrad, withKernelThreads, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
+import { affineSigmoid, intoResident, matmul, pinArrays, sigmoidGrad, withKernelThreads, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
 import { Rng } from '../util/rng.js';
-import { Float32Pool } from '../util/float32-pool.js';
 
 export interface MlpFieldConfig {
   /** State dimension. */
@@ -73,18 +72,19 @@ class MlpTape implements FieldTape {
   }
 }
 
+/** A hidden layer's values kept in the kernels' memory (see residentArray): s, and z with a normalisation. */
 interface HostLayerTape {
-  readonly s: Float32Array;
-  readonly z: Float32Array | null;
+  readonly s: PinnedArray;
+  readonly z: PinnedArray | null;
   readonly normTape: HostBnTape | null;
 }
 
-/** Gives a host path's layer arrays back to the pool they came from. */
-function releaseLayers(layers: HostLayerTape[], pool: Float32Pool): void {
+/** Frees a host path's layer arrays. */
+function releaseLayers(layers: HostLayerTape[]): void {
   for (const l of layers) {
     l.normTape?.dispose();
-    pool.give(l.s);
-    if (l.z) pool.give(l.z);
+    l.s.set.release();
+    l.z?.set.release();
   }
   layers.length = 0;
 }
@@ -95,10 +95,9 @@ class HostTape implements FieldTape {
     readonly y: Float32Array,
     readonly rows: number,
     readonly layers: HostLayerTape[],
-    private readonly pool: Float32Pool,
   ) {}
   dispose(): void {
-    releaseLayers(this.layers, this.pool);
+    releaseLayers(this.layers);
   }
 }
 
@@ -138,8 +137,6 @@ export class MlpField implements VectorField {
    */
   private readonly fastTanh: boolean;
   private readonly bnTanh: boolean;
-  /** The host path's activation arrays, reused across evaluations. */
-  private readonly pool = new Float32Pool();
   private depthOfSolve = 0;
 
   constructor(config: MlpFieldConfig, variablePrefix: string) {
@@ -338,46 +335,51 @@ export class MlpField implements VectorField {
     });
   }
 
-  /** The host path's evaluation (see fastTanh): one kernel call per layer, s carried between layers. */
+  /**
+   * The host path's evaluation (see fastTanh): one kernel call per layer; s (and z) stay in the
+   * kernels' memory, for the next layer and for the VJP, so that only y and dy are copied.
+   */
   private evaluateHost(y: tf.Tensor2D, req: EvalRequest): FieldOutput {
     const { forward, shift } = this.cache!.host!;
-    const pool = this.pool;
     const B = y.shape[0];
     const size = B * this.config.width;
     const input = y.dataSync() as Float32Array;
     const layers: HostLayerTape[] = [];
-    let x = input;
+    let x: Float32Array | PinnedArray = input;
     try {
       for (let i = 0; i < this.hidden.length; i++) {
         let layer: HostLayerTape;
         if (this.fastTanh) {
-          layer = { s: matmul(x, B, forward[i], this.config.width, shift[i], 'sigmoid', pool.take(size)), z: null, normTape: null };
+          const xi = x;
+          layer = { s: intoResident(size, (out) => matmul(xi, B, forward[i], this.config.width, shift[i], 'sigmoid', out)), z: null, normTape: null };
         } else {
-          const z = matmul(x, B, forward[i], this.config.width, shift[i], 'linear', pool.take(size));
+          const xi = x;
+          const z = intoResident(size, (out) => matmul(xi, B, forward[i], this.config.width, shift[i], 'linear', out));
           let r: ReturnType<BatchNormBase['hostForward']>;
+          let s: PinnedArray;
           try {
             r = (this.hidden[i].norm as BatchNormBase).hostForward(z, B, req);
+            // s = sigmoid(2·norm(z)) = (tanh(norm(z)) + 1) / 2
+            s = intoResident(size, (out) => affineSigmoid(z, B, r.scale.map((v) => 2 * v), r.shift.map((v) => 2 * v), out));
           } catch (err) {
-            pool.give(z);
+            z.set.release();
             throw err;
           }
-          // s = sigmoid(2·norm(z)) = (tanh(norm(z)) + 1) / 2
-          const s = affineSigmoid(z, B, r.scale.map((v) => 2 * v), r.shift.map((v) => 2 * v), pool.take(size));
           layer = { s, z, normTape: r.tape ?? null };
         }
         layers.push(layer);
-        if (!req.record && i > 0) releaseLayers(layers.splice(0, 1), pool); // x, the layer before, is consumed
+        if (!req.record && i > 0) releaseLayers(layers.splice(0, 1)); // x, the layer before, is consumed
         x = layer.s;
       }
       const L = this.hidden.length;
       const dy = tf.tensor2d(matmul(x, B, forward[L], this.dim, shift[L]), [B, this.dim]);
       if (!req.record) {
-        releaseLayers(layers, pool);
+        releaseLayers(layers);
         return { dy };
       }
-      return { dy, tape: new HostTape(input, B, layers, pool) };
+      return { dy, tape: new HostTape(input, B, layers) };
     } catch (err) {
-      releaseLayers(layers, pool);
+      releaseLayers(layers);
       throw err;
     }
   }
@@ -432,32 +434,38 @@ export class MlpField implements VectorField {
       return { data, rows: B, cols: data.length / B };
     };
     const options = (i: number) => ({ inputAffine: i > 0 ? ([2, -1] as const) : undefined });
-    const pool = this.pool;
     const size = B * this.config.width;
-    let g = cotangent.dataSync() as Float32Array; // dL/df, then dL/dz of each layer
-    let fromPool = false; // g is this path's own array (cotangent.dataSync may be the tensor's storage)
-    for (let i = L; i >= 0; i--) {
-      if (i < L) {
-        const { s, z, normTape } = tp.layers[i];
-        // dL/dz = 4 dL/da · s(1 − s) (the 4 is in the backward map), then the normalisation's backward
-        const gz = this.fastTanh
-          ? sigmoidGrad(g, s, pool.take(size))
-          : (this.hidden[i].norm as BatchNormBase).hostBackward(normTape!, g, z!, B, sink, `${FIELD_PREFIX}layers.${i}.norm.`, paramScale, s);
-        if (fromPool) pool.give(g);
-        g = gz;
-        fromPool = true;
+    // dL/df, then dL/dz of each layer; resident in the kernels' memory after the output layer
+    let g: Float32Array | PinnedArray = cotangent.dataSync() as Float32Array;
+    const release = (a: Float32Array | PinnedArray) => {
+      if (!(a instanceof Float32Array)) a.set.release();
+    };
+    try {
+      for (let i = L; i >= 0; i--) {
+        if (i < L) {
+          const { s, z, normTape } = tp.layers[i];
+          // dL/dz = 4 dL/da · s(1 − s) (the 4 is in the backward map), then the normalisation's backward
+          const gi = g;
+          const gz = intoResident(size, (out) =>
+            this.fastTanh ? sigmoidGrad(gi, s, out) : (this.hidden[i].norm as BatchNormBase).hostBackward(normTape!, gi, z!, B, sink, `${FIELD_PREFIX}layers.${i}.norm.`, paramScale, s, out),
+          );
+          release(g);
+          g = gz;
+        }
+        if (sink) {
+          const name = i === L ? `${FIELD_PREFIX}output.` : `${FIELD_PREFIX}layers.${i}.linear.`;
+          sink.addLinear(`${name}weight`, `${name}bias`, { data: g, rows: B, cols: g.length / B }, inputOf(i), paramScale, options(i));
+        }
+        if (i === 0) break;
+        const gi = g;
+        const next = intoResident(size, (out) => matmul(gi, B, backward[i], this.config.width, null, 'linear', out)); // 4·dL/da of the layer before
+        release(g);
+        g = next;
       }
-      if (sink) {
-        const name = i === L ? `${FIELD_PREFIX}output.` : `${FIELD_PREFIX}layers.${i}.linear.`;
-        sink.addLinear(`${name}weight`, `${name}bias`, { data: g, rows: B, cols: g.length / B }, inputOf(i), paramScale, options(i));
-      }
-      // 4·dL/da of the layer before; for i = 0 dL/dy, a new array (it becomes the result tensor's storage)
-      const next = i > 0 ? matmul(g, B, backward[i], this.config.width, null, 'linear', pool.take(size)) : matmul(g, B, backward[0], this.dim, null);
-      if (fromPool) pool.give(g);
-      g = next;
-      fromPool = i > 0;
+      return tf.tensor2d(matmul(g, B, backward[0], this.dim, null), [B, this.dim]); // dL/dy, copied out
+    } finally {
+      release(g);
     }
-    return tf.tensor2d(g, [B, this.dim]);
   }
 
   commitStaged(): void {

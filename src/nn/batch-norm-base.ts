@@ -9,7 +9,7 @@ import type { FieldMode, GradientSink } from '../ode/field.js';
 import { InvalidArgumentError } from '../util/errors.js';
 import { batchNormEval, batchNormEvalBackward, batchNormTrain, batchNormTrainBackward } from './batch-norm-math.js';
 import type { NormKind, NormOptions, NormRequest, NormTape, Normalization, StateArray } from './normalization.js';
-import { batchNormSigmoidBackward, columnMoments } from '../kernels/host-kernels.js';
+import { batchNormSigmoidBackward, columnMoments, type KernelInput, type KernelOutput, type PinnedArray } from '../kernels/host-kernels.js';
 import type { Collective } from '../parallel/collective.js';
 
 /**
@@ -187,7 +187,7 @@ export abstract class BatchNormBase implements Normalization {
    * training mode; running statistics in evaluation mode), staging the statistics update like
    * forward(). The caller applies them (two elementwise kernels, or folded into its activation).
    */
-  hostForward(z: Float32Array, rows: number, r: NormRequest): { scale: Float32Array; shift: Float32Array; tape?: HostBnTape } {
+  hostForward(z: KernelInput, rows: number, r: NormRequest): { scale: Float32Array; shift: Float32Array; tape?: HostBnTape } {
     const F = this.numFeatures;
     const running = r.mode === 'eval' ? this.runningAt(r.t, r.index) : null;
     const collective = running === null && r.collective && r.collective.size > 1 ? r.collective : null;
@@ -232,17 +232,21 @@ export abstract class BatchNormBase implements Normalization {
    * 2015, §3, as in batch-norm-math.ts, expanded to dz = g·A + z·C + D per feature); adds
    * scale·dL/dγ, dL/dβ into the sink's host accumulators.
    */
+  hostBackward(tape: HostBnTape, gIn: KernelInput, z: KernelInput, rows: number, sink: GradientSink | null, prefix: string, scale: number, sigmoidOut?: KernelInput, out?: Float32Array): Float32Array;
+  hostBackward(tape: HostBnTape, gIn: KernelInput, z: KernelInput, rows: number, sink: GradientSink | null, prefix: string, scale: number, sigmoidOut: KernelInput | undefined, out: PinnedArray): PinnedArray;
   hostBackward(
     tape: HostBnTape,
-    gIn: Float32Array,
-    z: Float32Array,
+    gIn: KernelInput,
+    z: KernelInput,
     rows: number,
     sink: GradientSink | null,
     prefix: string,
     scale: number,
     /** When given, g = gIn · s(1 − s) (a sigmoid's derivative applied first, in the same pass). */
-    sigmoidOut?: Float32Array,
-  ): Float32Array {
+    sigmoidOut?: KernelInput,
+    /** Where to write dL/dz ([rows, F]): a JavaScript or resident array; a new array when absent. */
+    out?: KernelOutput,
+  ): KernelOutput {
     const F = this.numFeatures;
     const { mean, rstd } = tape;
     const dGamma = new Float64Array(F); // Σ g x̂ with x̂ = (z − μ)·rstd
@@ -277,7 +281,7 @@ export abstract class BatchNormBase implements Normalization {
         }
       }
       return { a: A, c: C, d: D };
-    });
+    }, out);
     if (sink && this.affine) tape.affine.distributeHost(dGamma, sg, sink, prefix, scale);
     return dz;
   }

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Collective } from '../parallel/collective.js';
-import { accumulateWeightGradient, pinArrays, readPinned, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
+import { accumulateWeightGradient, pinArrays, readPinned, type KernelInput, type PinnedArray, type PinnedSet } from '../kernels/host-kernels.js';
 import { InvalidArgumentError } from '../util/errors.js';
 
 export type FieldMode = 'train' | 'eval';
@@ -57,9 +57,12 @@ export interface VectorField {
   discardStaged?(): void;
 }
 
-/** A row-major [rows, cols] matrix already on the host (no tensor to read back or dispose). */
+/**
+ * A row-major [rows, cols] matrix already on the host (no tensor to read back or dispose): a
+ * JavaScript array or an array resident in the WebAssembly kernels' memory (src/kernels).
+ */
 export interface HostMatrix {
-  readonly data: Float32Array;
+  readonly data: KernelInput;
   readonly rows: number;
   readonly cols: number;
 }
@@ -68,7 +71,7 @@ type Matrix = tf.Tensor2D | HostMatrix;
 const isHost = (m: Matrix): m is HostMatrix => !(m instanceof tf.Tensor);
 const rowsOf = (m: Matrix): number => (isHost(m) ? m.rows : m.shape[0]);
 const colsOf = (m: Matrix): number => (isHost(m) ? m.cols : m.shape[1]);
-const dataOf = (m: Matrix): Float32Array => (isHost(m) ? m.data : (m.dataSync() as Float32Array));
+const dataOf = (m: Matrix): KernelInput => (isHost(m) ? m.data : (m.dataSync() as Float32Array));
 
 /** Options of GradientSink.addLinear. */
 export interface LinearTermOptions {
