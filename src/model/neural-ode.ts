@@ -104,6 +104,16 @@ export class NeuralODE {
     if (target.rank !== 3 || target.shape[0] !== ts.length || target.shape[1] !== y0.shape[0] || target.shape[2] !== y0.shape[1]) {
       throw new InvalidArgumentError(`target must have shape [${ts.length}, ${y0.shape[0]}, ${y0.shape[1]}], got [${target.shape.join(', ')}]`);
     }
+    // One solve's worth of prepared weights for the forward and the backward solve (same weights).
+    this.field.beginSolve();
+    try {
+      return this.lossAndGradientsInSolve(y0, ts, target, opts);
+    } finally {
+      this.field.endSolve();
+    }
+  }
+
+  private lossAndGradientsInSolve(y0: tf.Tensor2D, ts: readonly number[], target: tf.Tensor3D, opts: TrainOptions): LossAndGradients {
     const share = opts.lossScale ?? 1;
     const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: opts.mode ?? 'train', adjoint: opts.adjoint ?? this.config.adjoint }));
     let lossValue: number;
