@@ -188,7 +188,12 @@ export class PinnedSet {
 
 let instance: KernelModule | null = null;
 
+/** This thread's kernel module (loaded on first use). */
+export function kernelModule(): KernelModule {
+  return (instance ??= new KernelModule());
+}
+
 /** This thread's kernel module, its arena reset for a new call. */
 export function kernelCall(): KernelModule {
-  return (instance ??= new KernelModule()).reset();
+  return kernelModule().reset();
 }

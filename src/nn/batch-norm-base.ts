@@ -139,7 +139,7 @@ export abstract class BatchNormBase implements Normalization {
       if (r.collective && r.collective.size > 1) {
         affine.dispose();
         throw new InvalidArgumentError(
-          `data-parallel batch statistics are implemented in the fused path only (tanh activation, no time input); this ${this.kind} layer is on the tensor path`,
+          `data-parallel batch statistics are implemented in the host path only (tanh activation, no time input); this ${this.kind} layer is on the tensor path`,
           'train this model in one process (no --workers), or use tanh without time input',
         );
       }

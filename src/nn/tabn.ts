@@ -87,7 +87,7 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
         b[f] += w * grid.bias[index * F + f];
       }
     }
-    // Tensors only when a tensor path asks for them (the fused path reads g and b); kept, so
+    // Tensors only when a tensor path asks for them (the host path reads g and b); kept, so
     // that asking inside a tf.tidy does not dispose them: dispose() does.
     let gamma: tf.Tensor1D | null = null;
     let beta: tf.Tensor1D | null = null;

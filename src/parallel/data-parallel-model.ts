@@ -57,7 +57,7 @@ export class DataParallelModel implements DynamicsModel {
     const c = inner.model.config;
     if (c.norm !== 'none' && !(c.activation === 'tanh' && !c.timeInput)) {
       throw new InvalidArgumentError(
-        `data-parallel training shares batch statistics in the fused path only (tanh activation, no time input); this model has ${c.activation}${c.timeInput ? ' with time input' : ''} and ${c.norm}`,
+        `data-parallel training shares batch statistics in the host path only (tanh activation, no time input); this model has ${c.activation}${c.timeInput ? ' with time input' : ''} and ${c.norm}`,
         'train it in one process (--workers 1)',
       );
     }

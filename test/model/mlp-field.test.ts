@@ -45,9 +45,9 @@ function directional(field: MlpField, y: tf.Tensor2D, cot: tf.Tensor2D, t: numbe
   return (4 * d2 - d1) / 3;
 }
 
-// tanh without time input takes the fused paths (norm none: sigmoid form; batch norms: host
-// statistics), in both modes; the other cases take the op-by-op path.
-// Width 320 (16 × 320 activations) takes the fused tanh path's kernel branch for large tensors.
+// tanh without time input takes the host path (src/kernels; norm none, or batch norms with host
+// statistics), in both modes; the other cases take the op-by-op path. Width 320 (16 × 320
+// activations) exercises the products' split over kernel threads.
 const CASES: [NormKind, ActivationName, boolean, ('train' | 'eval')?, number?][] = [
   ['none', 'tanh', false],
   ['none', 'tanh', false, 'train', 320],
