@@ -55,6 +55,11 @@ function result<O extends KernelOutput>(m: KernelModule, p: number, n: number, o
   return (isResident(out) ? out : m.read(p, n, out)) as O;
 }
 
+/** Memory held by pinned and resident arrays: what a leak check compares before and after. */
+export function residentUse(): { bytes: number; sets: number } {
+  return kernelModule().residentUse();
+}
+
 /** A copy of a pinned array's current values. */
 export function readPinned(a: PinnedArray): Float32Array {
   const m = kernelModule();

@@ -76,6 +76,11 @@ export class KernelModule {
     this.top = this.base;
   }
 
+  /** Bytes held by pinned and resident arrays, and their sets (released sets under a live one included). */
+  residentUse(): { bytes: number; sets: number } {
+    return { bytes: this.pinnedTop - this.base, sets: this.pinned.length };
+  }
+
   /** Copies arrays in until the returned set is released (between calls only: it moves the arena). */
   pin(arrays: readonly Float32Array[]): PinnedSet {
     this.top = this.pinnedTop;
