@@ -269,16 +269,44 @@ export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Flo
   db.set(m.f64(pb, F));
 }
 
-/** sigmoid(z·scale + shift) per column of z [rows, cols], into `out` when given. */
-export function affineSigmoid(z: KernelInput, rows: number, scale: Float32Array, shift: Float32Array, out?: Float32Array): Float32Array;
-export function affineSigmoid(z: KernelInput, rows: number, scale: Float32Array, shift: Float32Array, out: PinnedArray): PinnedArray;
-export function affineSigmoid(z: KernelInput, rows: number, scale: Float32Array, shift: Float32Array, out?: KernelOutput): KernelOutput {
-  const cols = scale.length;
+/** Activations of the kernels (codes of ./assembly/activation.ts). */
+export type KernelActivation = 'sigmoid' | 'softplus' | 'silu';
+const ACTIVATION_KIND: Record<KernelActivation, number> = { sigmoid: 1, softplus: 2, silu: 3 };
+
+/** The per-column affine map before an activation (a batch normalisation's), or null for none. */
+export interface ColumnAffine {
+  readonly scale: Float32Array;
+  readonly shift: Float32Array;
+}
+
+/** act(z·scale + shift) per column of z [rows, cols] (affine null: act(z)), into `out` when given. */
+export function affineActivation(z: KernelInput, rows: number, cols: number, activation: KernelActivation, affine: ColumnAffine | null, out?: Float32Array): Float32Array;
+export function affineActivation(z: KernelInput, rows: number, cols: number, activation: KernelActivation, affine: ColumnAffine | null, out: PinnedArray): PinnedArray;
+export function affineActivation(z: KernelInput, rows: number, cols: number, activation: KernelActivation, affine: ColumnAffine | null, out?: KernelOutput): KernelOutput {
   const m = k();
   const pz = m.address(z);
-  const ps = m.put(scale);
-  const pt = m.put(shift);
+  const ps = affine ? m.put(affine.scale) : 0;
+  const pt = affine ? m.put(affine.shift) : 0;
   const po = outputAddress(m, out, rows * cols);
-  byRows(m, 'affineSigmoid', rows, 1, rows * cols, PARALLEL_MIN_ELEMENTS, (r0, n) => [pz + r0 * cols * 4, ps, pt, po + r0 * cols * 4, n, cols]);
+  const kind = ACTIVATION_KIND[activation];
+  byRows(m, 'affineActivation', rows, 1, rows * cols, PARALLEL_MIN_ELEMENTS, (r0, n) => [pz + r0 * cols * 4, ps, pt, po + r0 * cols * 4, n, cols, kind]);
+  return result(m, po, rows * cols, out);
+}
+
+/**
+ * ga ⊙ act'(z·scale + shift) per column (affine null: act'(z)), into `out` when given: the
+ * backward of affineActivation up to its affine part.
+ */
+export function affineActivationGrad(ga: KernelInput, z: KernelInput, rows: number, cols: number, activation: KernelActivation, affine: ColumnAffine | null, out?: Float32Array): Float32Array;
+export function affineActivationGrad(ga: KernelInput, z: KernelInput, rows: number, cols: number, activation: KernelActivation, affine: ColumnAffine | null, out: PinnedArray): PinnedArray;
+export function affineActivationGrad(ga: KernelInput, z: KernelInput, rows: number, cols: number, activation: KernelActivation, affine: ColumnAffine | null, out?: KernelOutput): KernelOutput {
+  const m = k();
+  const pg = m.address(ga);
+  const pz = m.address(z);
+  const ps = affine ? m.put(affine.scale) : 0;
+  const pt = affine ? m.put(affine.shift) : 0;
+  const po = outputAddress(m, out, rows * cols);
+  const kind = ACTIVATION_KIND[activation];
+  byRows(m, 'affineActivationGrad', rows, 1, rows * cols, PARALLEL_MIN_ELEMENTS, (r0, n) => [pg + r0 * cols * 4, pz + r0 * cols * 4, ps, pt, po + r0 * cols * 4, n, cols, kind]);
   return result(m, po, rows * cols, out);
 }

@@ -20,7 +20,8 @@ export interface KernelExports {
   matmul(a: number, b: number, bias: number, c: number, M: number, K: number, N: number, activation: number, tile: number): void;
   matmulTransposedAccumulate(a: number, aStride: number, b: number, c: number, N: number, F: number, K: number, alpha: number, tile: number): void;
   addColumnSums(g: number, rows: number, cols: number, scale: number, sums: number): void;
-  affineSigmoid(z: number, scale: number, shift: number, out: number, rows: number, cols: number): void;
+  affineActivation(z: number, scale: number, shift: number, out: number, rows: number, cols: number, kind: number): void;
+  affineActivationGrad(ga: number, z: number, scale: number, shift: number, out: number, rows: number, cols: number, kind: number): void;
   heapBase(): number;
 }
 export type KernelName = Exclude<keyof KernelExports, 'heapBase'>;

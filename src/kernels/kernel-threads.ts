@@ -42,7 +42,8 @@ const KERNELS: readonly KernelName[] = [
   'matmul',
   'matmulTransposedAccumulate',
   'addColumnSums',
-  'affineSigmoid',
+  'affineActivation',
+  'affineActivationGrad',
 ];
 
 /**

@@ -54,13 +54,6 @@ export class DataParallelModel implements DynamicsModel {
     if (!(Number.isInteger(workers) && workers >= 2 && workers <= 64)) {
       throw new InvalidArgumentError(`data-parallel training needs 2 to 64 workers, got ${workers}`);
     }
-    const c = inner.model.config;
-    if (c.norm !== 'none' && !(c.activation === 'tanh' && !c.timeInput)) {
-      throw new InvalidArgumentError(
-        `data-parallel training shares batch statistics in the host path only (tanh activation, no time input); this model has ${c.activation}${c.timeInput ? ' with time input' : ''} and ${c.norm}`,
-        'train it in one process (--workers 1)',
-      );
-    }
     const backend = ((await currentBackend())?.name ?? 'auto') as BackendPreference;
     // Batch statistics + per-feature sums of γ and β gradients: 1 + 3F values per call at most.
     const widest = Math.max(inner.model.config.width, inner.model.config.dim);

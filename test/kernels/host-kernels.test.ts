@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { affineSigmoid, batchNormSigmoidBackward, columnMoments, matmul, sigmoidGrad, accumulateWeightGradient } from '../../src/kernels/host-kernels.js';
+import { affineActivation, affineActivationGrad, batchNormSigmoidBackward, columnMoments, matmul, sigmoidGrad, accumulateWeightGradient, type KernelActivation } from '../../src/kernels/host-kernels.js';
 import { Rng } from '../../src/util/rng.js';
 import { kernelThreadCount, setKernelThreads } from '../../src/kernels/kernel-threads.js';
 
@@ -152,23 +152,43 @@ for (const threads of [1, 2, 3]) describe(`WebAssembly host kernels against plai
     }
   });
 
-  test('affineSigmoid: accurate to float32 rounding over the whole range, saturating without NaN', () => {
+  // Reference activations and derivatives in float64 (Math.exp, Math.log1p).
+  const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+  const REFERENCE = {
+    sigmoid: { f: sigmoid, df: (x: number) => sigmoid(x) * (1 - sigmoid(x)) },
+    softplus: { f: (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), df: sigmoid },
+    silu: { f: (x: number) => x * sigmoid(x), df: (x: number) => sigmoid(x) * (1 + x * (1 - sigmoid(x))) },
+  } as const;
+
+  test('affineActivation: sigmoid, softplus and SiLU accurate to a few float32 roundings over [−100, 100], no NaN or overflow', () => {
     const cols = 7;
-    const xs = Float32Array.from({ length: 2001 * cols }, (_, i) => -100 + (200 * Math.floor(i / cols)) / 2000);
-    const ones = new Float32Array(cols).fill(1);
-    const zeros = new Float32Array(cols);
-    const got = affineSigmoid(xs, 2001, ones, zeros);
-    for (let i = 0; i < xs.length; i++) {
-      const want = 1 / (1 + Math.exp(-xs[i]));
-      // below x = −87 the result stays at sigmoid(−87) ≈ 1.6e−38 (exp's argument is clamped)
-      assert.ok(Math.abs(got[i] - want) <= 3e-7 * want + 1.7e-38, `sigmoid(${xs[i]}): got ${got[i]}, want ${want}`);
+    const rows = 2001;
+    const xs = Float32Array.from({ length: rows * cols }, (_, i) => -100 + (200 * Math.floor(i / cols)) / 2000 + 0.013 * (i % cols));
+    for (const [name, ref] of Object.entries(REFERENCE)) {
+      const got = affineActivation(xs, rows, cols, name as KernelActivation, null);
+      for (let i = 0; i < xs.length; i++) {
+        const want = ref.f(xs[i]);
+        // exp's argument is clamped at ±87: below −87 sigmoid stays at ≈ 1.6e−38
+        const tol = 4e-7 * Math.abs(want) + 1.7e-38 + (name === 'sigmoid' ? 0 : 2e-7);
+        assert.ok(Math.abs(got[i] - want) <= tol, `${name}(${xs[i]}): got ${got[i]}, want ${want}`);
+      }
     }
+  });
+
+  test('affineActivation and affineActivationGrad with a per-column affine map, against float64', () => {
     const rng = new Rng(5);
-    const z = random(5 * cols, rng, 3);
-    const scale = random(cols, rng, 2);
-    const shift = random(cols, rng);
-    const want = Float64Array.from(z, (v, i) => 1 / (1 + Math.exp(-(v * scale[i % cols] + shift[i % cols]))));
-    assertClose(affineSigmoid(z, 5, scale, shift), want, 1e-6, 'affineSigmoid');
+    for (const [rows, cols] of [[5, 7], [33, 130]] as const) {
+      const z = random(rows * cols, rng, 3);
+      const ga = random(rows * cols, rng);
+      const affine = { scale: random(cols, rng, 2), shift: random(cols, rng) };
+      for (const [name, ref] of Object.entries(REFERENCE)) {
+        const n = (i: number) => z[i] * affine.scale[i % cols] + affine.shift[i % cols];
+        const act = name as KernelActivation;
+        assertClose(affineActivation(z, rows, cols, act, affine), Float64Array.from(z, (_, i) => ref.f(n(i))), 1e-6, `${name} ${rows}x${cols}`);
+        assertClose(affineActivationGrad(ga, z, rows, cols, act, affine), Float64Array.from(z, (_, i) => ga[i] * ref.df(n(i))), 1e-6, `${name}' ${rows}x${cols}`);
+        assertClose(affineActivationGrad(ga, z, rows, cols, act, null), Float64Array.from(z, (v, i) => ga[i] * ref.df(v)), 1e-6, `${name}' ${rows}x${cols}, no affine`);
+      }
+    }
   });
 
   test('accumulateWeightGradient: Σ scale·gᵀx and Σ scale·Σ_rows g over terms of different sizes (64 rows: split by columns)', () => {

@@ -6,7 +6,7 @@ import { MlpField } from '../../src/model/mlp-field.js';
 import { resolveConfig } from '../../src/model/config.js';
 import { GradientSink } from '../../src/ode/field.js';
 import { gridWeights } from '../../src/nn/tabn-grid.js';
-import type { ActivationName } from '../../src/nn/activation.js';
+import { activate, type ActivationName } from '../../src/nn/activation.js';
 import type { NormKind } from '../../src/nn/normalization.js';
 
 await initBackend();
@@ -45,12 +45,16 @@ function directional(field: MlpField, y: tf.Tensor2D, cot: tf.Tensor2D, t: numbe
   return (4 * d2 - d1) / 3;
 }
 
-// tanh without time input takes the host path (src/kernels; norm none, or batch norms with host
-// statistics), in both modes; the other cases take the op-by-op path. Width 320 (16 × 320
-// activations) exercises the products' split over kernel threads.
+// Every activation (tanh in its sigmoid form, softplus and SiLU), with and without time input and
+// batch normalisation, in both modes. Width 320 (16 × 320 activations) exercises the products'
+// split over kernel threads.
 const CASES: [NormKind, ActivationName, boolean, ('train' | 'eval')?, number?][] = [
   ['none', 'tanh', false],
   ['none', 'tanh', false, 'train', 320],
+  ['none', 'silu', false],
+  ['none', 'tanh', true],
+  ['minibatch', 'softplus', true],
+  ['tabn', 'silu', true, 'eval'],
   ['tabn', 'tanh', false],
   ['tabn', 'tanh', false, 'eval'],
   ['pop', 'tanh', false, 'eval'],
@@ -61,6 +65,45 @@ const CASES: [NormKind, ActivationName, boolean, ('train' | 'eval')?, number?][]
   ['popti', 'softplus', false],
   ['pop', 'silu', false],
 ];
+
+describe('the field (WebAssembly kernels) equals the same MLP written op by op in TF.js', () => {
+  // The reference: z = x Wᵀ + b with TF.js's matMul, the normalisation's tensor implementation
+  // (norm.apply, running statistics in evaluation mode) and the activations of src/nn/activation.ts.
+  for (const [norm, activation, timeInput] of [
+    ['none', 'tanh', false],
+    ['none', 'softplus', true],
+    ['tabn', 'silu', false],
+    ['pop', 'tanh', true],
+    ['minibatch', 'softplus', false],
+  ] as [NormKind, ActivationName, boolean][]) {
+    test(`norm ${norm}, ${activation}${timeInput ? ', time input' : ''}, evaluation mode`, () => {
+      const field = new MlpField(resolveConfig({ dim: 3, depth: 2, width: 24, norm, activation, timeInput, timeSpan: [0, 2], gridIntervals: 10, seed: 6 }), `ref${counter++}/`);
+      for (const [name, v] of Object.entries(field.parameters())) if (name.includes('.norm.')) v.assign(tf.add(v, tf.randomUniform(v.shape, -0.5, 0.5, 'float32', 8)));
+      const state = field.buffers();
+      for (const [k, a] of Object.entries(state)) {
+        if (k.endsWith('running_mean')) a.data.forEach((_, i) => (a.data[i] = 0.2 * Math.cos(i)));
+        if (k.endsWith('running_var')) a.data.forEach((_, i) => (a.data[i] = 0.6 + 0.3 * Math.sin(i) ** 2));
+      }
+      field.setBuffers(state);
+      const y = tf.randomNormal([10, 3], 0, 1, 'float32', 9) as tf.Tensor2D;
+      const t = 1.37;
+      const got = field.evaluate(y, { t, index: 0, mode: 'eval', updateStats: false, record: false }).dy;
+      const want = tf.tidy(() => {
+        let x: tf.Tensor2D = timeInput ? (tf.concat([y, tf.fill([10, 1], t)], 1) as tf.Tensor2D) : y;
+        for (const { linear, norm: n } of field.hidden) {
+          const z = tf.add(tf.matMul(x, linear.weight, false, true), linear.bias) as tf.Tensor2D;
+          x = activate(activation, n.apply(z, t, 'eval', 0));
+        }
+        return tf.add(tf.matMul(x, field.output.weight, false, true), field.output.bias);
+      });
+      const g = got.dataSync();
+      const w = want.dataSync();
+      for (let i = 0; i < w.length; i++) assert.ok(Math.abs(g[i] - w[i]) <= 1e-5 * (1 + Math.abs(w[i])), `dy[${i}]: kernels ${g[i]}, TF.js ${w[i]}`);
+      tf.dispose([got, want, y]);
+      field.dispose();
+    });
+  }
+});
 
 describe('the hand-written vector–Jacobian product matches central differences of the field', () => {
   for (const [norm, activation, timeInput, mode = 'train', width = 6] of CASES) {

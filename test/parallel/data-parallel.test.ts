@@ -115,6 +115,9 @@ describe('data-parallel training step = the same step in one thread', () => {
   test('minibatch, dopri5', async () => {
     await compare({ ...base, norm: 'minibatch', solver: { method: 'dopri5', rtol: 1e-4, atol: 1e-5 } }, 8, [0, 1]);
   });
+  test('popti with softplus and time input, rk4', async () => {
+    await compare({ ...base, activation: 'softplus', timeInput: true, norm: 'popti', solver: { method: 'rk4', steps: 4 } }, 9, [0, 0.5, 1]);
+  });
 });
 
 after(() => tf.disposeVariables());

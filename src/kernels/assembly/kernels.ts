@@ -148,7 +148,7 @@ export function sigmoidGrad(ga: usize, s: usize, out: usize, n: i32): void {
 }
 
 export { matmul, matmulTransposedAccumulate } from './matmul';
-export { affineSigmoid } from './sigmoid';
+export { affineActivation, affineActivationGrad } from './activation';
 
 /** First byte past this module's static data: the host's arena starts there. */
 export function heapBase(): usize {

@@ -8,7 +8,7 @@
 // tiles are assembled in `tile`, 128 bytes of the caller's (one per thread: the kernels run on
 // several threads over one shared memory, each on its own rows).
 
-import { sigmoidV } from './sigmoid';
+import { sigmoidV } from './activation';
 
 /** c + a·b per lane. */
 @inline function mad(c: v128, a: v128, b: v128): v128 {
