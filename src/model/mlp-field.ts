@@ -258,7 +258,7 @@ export class MlpField implements VectorField {
 
   /** The first layer's input: y, or [y, t] with time input. */
   private firstInput(y: Float32Array, rows: number, t: number): Float32Array {
-    if (!this.config.timeInput || this.hidden.length === 0) return y;
+    if (!this.config.timeInput) return y;
     const D = this.dim;
     const x = new Float32Array(rows * (D + 1));
     for (let r = 0; r < rows; r++) {

@@ -139,8 +139,8 @@ export abstract class BatchNormBase implements Normalization {
       if (r.collective && r.collective.size > 1) {
         affine.dispose();
         throw new InvalidArgumentError(
-          `data-parallel batch statistics are implemented in the host path only (tanh activation, no time input); this ${this.kind} layer is on the tensor path`,
-          'train this model in one process (no --workers), or use tanh without time input',
+          `the tensor forward of a ${this.kind} layer takes statistics over its own batch only; data-parallel batch statistics need hostForward`,
+          'call hostForward (as the vector field does), or drop the collective',
         );
       }
       if (r.mode === 'train' && x.shape[0] < 2) {
