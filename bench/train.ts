@@ -7,8 +7,7 @@
  *
  * Options: --backends wasm,wasm:k1,wasm:w2,cpu (default: every available one and these variants;
  * `wasm:kN` is the wasm backend with N kernel threads, PHYSODE_KERNEL_THREADS=N (src/kernels; the
- * default is 2 here), `wasm:wN` data-parallel steps over N worker threads (src/parallel/), and
- * `wasm:tN` TF.js's own threaded wasm, PHYSODE_WASM_THREADS=N), --iters N (default 20) and --warmup N (default 5) updates, as the
+ * default is 2 here), `wasm:wN` data-parallel steps over N worker threads (src/parallel/)), --iters N (default 20) and --warmup N (default 5) updates, as the
  * reference (the same number of Adam updates before timing, so adaptive solves see the same field;
  * 15 untimed passes without an update come first, for V8's JIT),
  * --workloads W1,W2 (default all), --no-torch.
@@ -252,16 +251,14 @@ export async function run(args: readonly string[]): Promise<void> {
     }
     for (const backend of backends) {
       if (unavailable.has(backend)) continue;
-      // `wasm:k1`: 1 kernel thread; `wasm:t2`: TF.js's threaded wasm, 2 threads; `wasm:w2`:
-      // data-parallel over 2 worker threads.
+      // `wasm:k1`: 1 kernel thread; `wasm:w2`: data-parallel over 2 worker threads.
       const [backendName, variant = ''] = backend.split(':');
-      const threads = /^t\d+$/.test(variant) ? variant.slice(1) : '1';
       const workers = /^w\d+$/.test(variant) ? variant.slice(1) : '1';
       const kernelThreads = /^k\d+$/.test(variant) ? variant.slice(1) : (process.env.PHYSODE_KERNEL_THREADS ?? '');
       const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup), workers], {
         encoding: 'utf8',
         cwd: root,
-        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_WASM_THREADS: threads, PHYSODE_KERNEL_THREADS: kernelThreads },
+        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_KERNEL_THREADS: kernelThreads },
         maxBuffer: 1 << 24,
       });
       const lines = parseLines(r.stdout);

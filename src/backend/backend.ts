@@ -11,22 +11,6 @@ import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { kernelThreadCount } from '../kernels/kernel-threads.js';
 import { InvalidArgumentError, PhysodeError } from '../util/errors.js';
-import { registerThreadedWasm } from './wasm-threads.js';
-
-/**
- * Threads of the WebAssembly backend: PHYSODE_WASM_THREADS, default 1. More threads speed up large
- * matrix products (a 128×10240×128 product: 27 → 47 GFLOP/s on 2 cores) but cost tens of µs of
- * wake-up per kernel, so small kernels get slower: a wash over the training workloads of
- * `npm run bench -- --only train` (see README). Jobs that already run in parallel (generate's
- * workers, reproduce --jobs, train --workers) should stay at 1.
- */
-function wasmThreads(): number {
-  const v = process.env.PHYSODE_WASM_THREADS;
-  if (v === undefined || v === '') return 1;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1 && n <= 8)) throw new InvalidArgumentError(`PHYSODE_WASM_THREADS must be an integer from 1 to 8, got '${v}'`);
-  return n;
-}
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
@@ -116,7 +100,6 @@ async function tryNative(pkg: string): Promise<BackendInfo | null> {
 }
 
 async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
-  const threads = wasmThreads(); // a bad value is an error, not a reason to fall back
   try {
     const before = {
       uncaughtException: process.listeners('uncaughtException'),
@@ -126,14 +109,6 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
     const require = createRequire(import.meta.url);
     const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + sep;
     wasm.setWasmPaths(dist);
-    let threadNote = '';
-    if (threads > 1) {
-      try {
-        await registerThreadedWasm(threads);
-      } catch (err) {
-        threadNote = ` (${threads} threads asked; the threaded build failed: ${err instanceof Error ? err.message : String(err)})`;
-      }
-    }
     // setBackend resolves false (and tfjs silently keeps another backend) when wasm fails.
     if (!(await tf.setBackend('wasm'))) {
       notes.push('wasm setBackend returned false');
@@ -152,8 +127,7 @@ async function tryWasm(notes: string[]): Promise<BackendInfo | null> {
       return null;
     }
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    const n = wasm.getThreadsCount();
-    return { name: 'wasm', detail: `wasm: WebAssembly${simd === true ? ' SIMD' : ''}, ${n === 1 ? 'single-threaded' : `${n} threads`}, float32${threadNote}` };
+    return { name: 'wasm', detail: `wasm: WebAssembly${simd === true ? ' SIMD' : ''}, float32` };
   } catch (err) {
     notes.push(`wasm failed: ${err instanceof Error ? err.message : String(err)}`);
     return null;

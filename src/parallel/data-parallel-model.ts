@@ -67,8 +67,6 @@ export class DataParallelModel implements DynamicsModel {
         const worker = startModuleWorker(import.meta.url, 'replica-worker', {
           workerData: init,
           transferList: [port2],
-          // Replicas already use every core: one TF.js thread each.
-          env: { ...process.env, PHYSODE_WASM_THREADS: '1' },
         });
         replicas.push({ worker, replies: port1 });
         await new Promise<void>((resolve, reject) => {
