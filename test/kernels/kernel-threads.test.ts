@@ -2,7 +2,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { accumulateWeightGradient, kernelThreadStats, matmul, withKernelThreads } from '../../src/kernels/host-kernels.js';
+import { accumulateWeightGradient, kernelThreadStats, matmul, residentArray, residentUse, withKernelThreads } from '../../src/kernels/host-kernels.js';
 import { kernelThreadCount, setKernelThreads } from '../../src/kernels/kernel-threads.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -67,5 +67,29 @@ describe('kernel threads', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /done 128/);
     assert.ok(Date.now() - started < 30_000);
+  });
+});
+
+describe('resident arrays in the kernels\' memory', () => {
+  test('sets released out of order are reclaimed once the sets above them are released', () => {
+    const start = residentUse();
+    const a = residentArray(4);
+    const b = residentArray(2000);
+    const grown = residentUse();
+    assert.equal(grown.sets, start.sets + 2);
+    assert.ok(grown.bytes >= start.bytes + 8016);
+    a.set.release(); // below b: kept until b goes
+    assert.deepEqual(residentUse(), grown);
+    b.set.release();
+    assert.deepEqual(residentUse(), start);
+    assert.throws(() => matmul(new Float32Array(4), 2, a, 2, null), /used after its set was released/);
+  });
+
+  test('a request over the memory limit is a clear error and leaves the memory usable', () => {
+    const start = residentUse();
+    assert.throws(() => residentArray(300_000_000), /needs \d+ MiB of memory, over the kernels' 1024 MiB/);
+    assert.deepEqual(residentUse(), start);
+    const x = Float32Array.of(1, 2, 3, 4);
+    assert.deepEqual(matmul(x, 2, Float32Array.of(1, 0, 0, 1), 2, null), x);
   });
 });
