@@ -111,8 +111,8 @@ interface HostWeights {
 
 export const FIELD_PREFIX = 'field.';
 
-/** The kernels' activation for softplus and SiLU (tanh runs as a sigmoid, see hostWeights). */
-const KERNEL_ACTIVATION: Record<Exclude<ActivationName, 'tanh'>, KernelActivation> = { softplus: 'softplus', silu: 'silu' };
+/** The kernels' activation of hidden layers (tanh runs as a sigmoid: see MlpField.hostWeights). */
+const KERNEL_ACTIVATION: Record<ActivationName, KernelActivation> = { tanh: 'sigmoid', softplus: 'softplus', silu: 'silu' };
 
 export class MlpField implements VectorField {
   readonly dim: number;
@@ -125,6 +125,7 @@ export class MlpField implements VectorField {
   private cache: HostWeights | null = null;
   /** tanh layers carry s = sigmoid(2z) = (tanh(z) + 1) / 2 (see hostWeights). */
   private readonly sForm: boolean;
+  private readonly activation: KernelActivation;
   private depthOfSolve = 0;
 
   constructor(config: MlpFieldConfig, variablePrefix: string) {
@@ -153,6 +154,7 @@ export class MlpField implements VectorField {
     }
     this.output = new Linear(inFeatures, c.dim, rng, `${variablePrefix}${FIELD_PREFIX}output.`);
     this.sForm = c.activation === 'tanh';
+    this.activation = KERNEL_ACTIVATION[c.activation];
     for (const [name, v] of Object.entries(this.parameters())) this.logicalOf.set(v.name, name);
   }
 
@@ -278,7 +280,7 @@ export class MlpField implements VectorField {
       if (this.sForm) return { out: intoResident(size, (o) => matmul(x, rows, forward[i], width, shift[i], 'sigmoid', o)), z: null, normTape: null, affine: null };
       const z = intoResident(size, (o) => matmul(x, rows, forward[i], width, shift[i], 'linear', o));
       try {
-        return { out: intoResident(size, (o) => affineActivation(z, rows, width, this.kernelActivation(), null, o)), z, normTape: null, affine: null };
+        return { out: intoResident(size, (o) => affineActivation(z, rows, width, this.activation, null, o)), z, normTape: null, affine: null };
       } catch (err) {
         z.set.release();
         throw err;
@@ -291,17 +293,13 @@ export class MlpField implements VectorField {
       normTape = r.tape ?? null;
       // tanh: s = sigmoid(2·norm(z)) = (tanh(norm(z)) + 1) / 2; else a = act(norm(z))
       const affine = this.sForm ? { scale: r.scale.map((v) => 2 * v), shift: r.shift.map((v) => 2 * v) } : { scale: r.scale, shift: r.shift };
-      const out = intoResident(size, (o) => affineActivation(z, rows, width, this.sForm ? 'sigmoid' : this.kernelActivation(), affine, o));
+      const out = intoResident(size, (o) => affineActivation(z, rows, width, this.activation, affine, o));
       return { out, z, normTape, affine: this.sForm ? null : affine };
     } catch (err) {
       normTape?.dispose();
       z.set.release();
       throw err;
     }
-  }
-
-  private kernelActivation(): KernelActivation {
-    return KERNEL_ACTIVATION[this.config.activation as Exclude<ActivationName, 'tanh'>];
   }
 
   evaluate(y: tf.Tensor2D, req: EvalRequest): FieldOutput {
@@ -389,13 +387,13 @@ export class MlpField implements VectorField {
     const prefix = `${FIELD_PREFIX}layers.${i}.norm.`;
     if (!(norm instanceof BatchNormBase)) {
       // tanh: 4 dL/da · s(1 − s); else dL/da · act'(z)
-      return intoResident(size, (o) => (this.sForm ? sigmoidGrad(g, lt.out, o) : affineActivationGrad(g, lt.z!, rows, width, this.kernelActivation(), null, o)));
+      return intoResident(size, (o) => (this.sForm ? sigmoidGrad(g, lt.out, o) : affineActivationGrad(g, lt.z!, rows, width, this.activation, null, o)));
     }
     if (this.sForm) {
       // the sigmoid's derivative is applied inside the normalisation's backward (one pass)
       return intoResident(size, (o) => norm.hostBackward(lt.normTape!, g, lt.z!, rows, sink, prefix, paramScale, lt.out, o));
     }
-    const gn = intoResident(size, (o) => affineActivationGrad(g, lt.z!, rows, width, this.kernelActivation(), lt.affine, o));
+    const gn = intoResident(size, (o) => affineActivationGrad(g, lt.z!, rows, width, this.activation, lt.affine, o));
     try {
       return intoResident(size, (o) => norm.hostBackward(lt.normTape!, gn, lt.z!, rows, sink, prefix, paramScale, undefined, o));
     } finally {
