@@ -16,6 +16,7 @@ export type { Manifest, ShardEntry, Split, TrajectoryBatch } from './data/types.
 
 export { initBackend } from './backend/backend.js';
 export type { BackendInfo } from './backend/backend.js';
+export { setKernelThreads, kernelThreadCount } from './kernels/kernel-threads.js';
 export { odeint, odeintWithGradients, SolverError, TABLEAUX, METHOD_NAMES } from './ode/index.js';
 export type { OdeOptions, OdeSolution, VectorField, ButcherTableau, MethodName } from './ode/index.js';
 export { createNormalization, TemporalAdaptiveBatchNorm, gridWeights } from './nn/index.js';
