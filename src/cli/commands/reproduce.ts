@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import os from 'node:os';
 import { InvalidArgumentError } from '../../util/errors.js';
 import type { Command } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
@@ -99,7 +100,7 @@ export const command: Command = {
         seeds,
         experiments,
         concurrency: jobs,
-        executor: new CliExecutor({ profile, backend: values.backend, signal: abort.signal }),
+        executor: new CliExecutor({ profile, backend: values.backend, signal: abort.signal, env: { PHYSODE_KERNEL_THREADS: childKernelThreads(jobs) } }),
         onProgress: (e) => bar.update(e),
         commandLine: ['physode', 'reproduce', ...argv].join(' '),
         environment: { ...staticEnvironment(), ...(values.backend ? { backend: values.backend } : {}) },
@@ -116,3 +117,13 @@ export const command: Command = {
     return 0;
   },
 };
+
+/**
+ * Kernel threads of each child: the cores shared among the jobs (at least 1), unless
+ * PHYSODE_KERNEL_THREADS is set. Spinning helper threads on cores that other jobs use would only
+ * slow every job down.
+ */
+function childKernelThreads(jobs: number): string {
+  const set = process.env.PHYSODE_KERNEL_THREADS;
+  return set !== undefined && set !== '' ? set : String(Math.max(1, Math.floor(os.availableParallelism() / jobs)));
+}
