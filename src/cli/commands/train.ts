@@ -60,7 +60,10 @@ run:
   --backend NAME       auto, tensorflow, wasm, cpu (default auto)
   --workers N          data-parallel training steps over N worker threads, the batch split
                        between them (solver steps and batch statistics shared; default 1)
-  --quiet              no progress bar`;
+  --quiet              no progress bar
+
+Environment: PHYSODE_BACKEND (as --backend), PHYSODE_KERNEL_THREADS=N (threads of the field's
+WebAssembly kernels, 1–16; default 2 where there are 2 or more cores).`;
 
 export function configFromOptions(v: Record<string, string | boolean | undefined>): { config: TrainConfig; epochs: number | null } {
   const s = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
