@@ -150,7 +150,7 @@ export class KernelThreads {
         throw new PhysodeError(`a kernel helper thread did not finish its part of ${name} in ${JOB_TIMEOUT_MS / 1000} s`, 'run with PHYSODE_KERNEL_THREADS=1 and report this');
       }
     }
-    if (ctl[6] !== 0) throw new PhysodeError(`the ${name} kernel failed on a helper thread`, 'run with PHYSODE_KERNEL_THREADS=1 to see the error on the main thread');
+    if (ctl[6] !== 0) throw new PhysodeError(`the ${name} kernel failed (a WebAssembly trap) on a kernel thread`, 'run with PHYSODE_KERNEL_THREADS=1 to see the error where it happens');
   }
 
   /**
