@@ -41,12 +41,12 @@ const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const PAGE = 65536;
 /** The memory's limit (the build's --maximumMemory): 1 GiB, far above what one call needs. */
-export const MAX_PAGES = 16384;
+const MAX_PAGES = 16384;
 /** Readable bytes after every allocation: the matrix products' tail tiles read past a row's end. */
 const SLACK = 32;
 
-/** Instantiates the module on a memory (each thread has its own instance of the one module). */
-export function instantiate(module: WasmModule, memory: WasmMemory): KernelExports {
+/** Instantiates the module on a memory (helper threads make their own instances, see kernel-threads.ts). */
+function instantiate(module: WasmModule, memory: WasmMemory): KernelExports {
   return new wasmApi.Instance(module, { env: { memory, abort: () => {} } }).exports as KernelExports;
 }
 
@@ -84,11 +84,8 @@ export class KernelModule {
 
   /** Copies arrays in until the returned set is released (between calls only: it moves the arena). */
   pin(arrays: readonly Float32Array[]): PinnedSet {
-    this.top = this.pinnedTop;
-    const set = new PinnedSet(this.pinnedTop, () => this.unpin());
-    for (const a of arrays) set.arrays.push({ address: this.put(a), length: a.length, set });
-    this.pinnedTop = this.top;
-    this.pinned.push(set);
+    const set = this.allocPinned(arrays.map((a) => a.length));
+    set.arrays.forEach((p, i) => this.f32(p.address, p.length).set(arrays[i]));
     return set;
   }
 
