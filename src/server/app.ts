@@ -5,13 +5,18 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { resolve } from 'node:path';
 import { version } from '../util/version.js';
 import { PhysodeError } from '../util/errors.js';
 import { listDatasets, listRuns, findDataset, findRun, lastMetrics, runSummaryFile, datasetOfRun, type DatasetEntry, type RunEntry } from './catalog.js';
 import { HttpError, badRequest, notFound } from './http-error.js';
+import { allowedHostsFor, hostProblem } from './host-check.js';
+import { bounded, scrubText, scrubValue, type PathRoot } from './public-paths.js';
+import { ByteCache } from './byte-cache.js';
+import { runQuality } from './run-quality.js';
 import { rawPathIsSuspicious } from './safe-name.js';
 import { downsampleQuery, parseOr400, rolloutQuery, trajectoryIndex } from './schemas.js';
-import { loadFull, openListed, trajectoryPayload, checkIndex, type FullTrajectory, type OpenedDataset } from './trajectory.js';
+import { loadFull, openListed, trajectoryPayload, checkIndex, trajectoryBytes, type FullTrajectory, type OpenedDataset } from './trajectory.js';
 import { computeRollout, rolloutPayload, RolloutCache } from './rollout.js';
 import { ModelError, RolloutTimeoutError, type Predictor } from './predictor.js';
 import { ensureViewerBuilt } from './viewer-build.js';
@@ -27,7 +32,17 @@ export interface AppOptions {
   readonly serveViewer?: boolean;
   /** Where unexpected (500) errors are reported; default console.error. */
   readonly onError?: (err: unknown) => void;
+  /**
+   * Host names answered besides loopback (localhost, 127.0.0.1, [::1]): the interface the server
+   * binds (start.ts passes --host). Requests naming any other host get 403 (DNS rebinding).
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Byte budget of the in-memory trajectory cache; default 32 MiB. */
+  readonly trajectoryCacheBytes?: number;
 }
+
+/** Longest error message an answer carries. */
+const MAX_ERROR_CHARS = 300;
 
 /** Security headers; the CSP allows only this origin, plus blob:/data: images for the PNG screenshot. */
 function securityHeaders() {
@@ -86,13 +101,15 @@ function configSummary(config: Record<string, unknown>): Record<string, string |
 }
 
 async function runSummary(run: RunEntry, datasets: readonly DatasetEntry[]) {
+  const [metrics, summary, quality] = await Promise.all([lastMetrics(run), runSummaryFile(run), runQuality(run)]);
   return {
     id: run.id,
     dataset: datasetOfRun(run, datasets)?.name ?? null,
     modified: new Date(run.mtimeMs).toISOString(),
     config: configSummary(run.config),
-    metrics: (await lastMetrics(run)) ?? null,
-    summary: (await runSummaryFile(run)) ?? null,
+    metrics: metrics ?? null,
+    summary: summary ?? null,
+    quality,
   };
 }
 
@@ -100,25 +117,30 @@ async function runSummary(run: RunEntry, datasets: readonly DatasetEntry[]) {
 export function createApp(opts: AppOptions): express.Express {
   const app = express();
   const cache = new RolloutCache();
-  const trajectories = new Map<string, Promise<FullTrajectory>>();
+  const trajectories = new ByteCache<FullTrajectory>(opts.trajectoryCacheBytes ?? 32 * 1024 * 1024, trajectoryBytes);
   const onError = opts.onError ?? ((err: unknown) => console.error('physode view:', err));
+  const allowedHosts = allowedHostsFor(undefined, opts.allowedHosts ?? []);
+  const roots: PathRoot[] = [
+    { dir: resolve(opts.datasetsDir), as: 'datasets' },
+    { dir: resolve(opts.runsDir), as: 'runs' },
+  ];
+  /** Run files and messages in their public form: no absolute server path. */
+  const scrub = <T,>(value: T): T => scrubValue(value, roots);
 
   const trajectory = (ds: OpenedDataset, index: number): Promise<FullTrajectory> => {
     checkIndex(ds.entry, index);
-    const key = `${ds.entry.dir}@${ds.entry.mtimeMs}#${index}`;
-    let p = trajectories.get(key);
-    if (!p) {
-      p = loadFull(ds, index);
-      p.catch(() => trajectories.delete(key));
-      trajectories.set(key, p);
-      while (trajectories.size > 64) trajectories.delete(trajectories.keys().next().value as string);
-    }
-    return p;
+    return trajectories.get(`${ds.entry.dir}@${ds.entry.mtimeMs}#${index}`, () => loadFull(ds, index));
   };
 
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(securityHeaders());
+
+  // DNS rebinding: answer only requests addressed to a loopback name or one the server binds.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    const problem = hostProblem(req.headers.host, allowedHosts);
+    next(problem ? new HttpError(403, problem) : undefined);
+  });
 
   // Refuse traversal shapes in the raw path, in any encoding, before anything decodes them.
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -134,13 +156,13 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   api.get('/datasets', async (_req, res) => {
-    const all = await listDatasets(opts.datasetsDir);
-    res.json({ datasets: all.map(datasetSummary) });
+    const { datasets, skipped } = await listDatasets(opts.datasetsDir);
+    res.json({ datasets: datasets.map(datasetSummary), skipped: skipped.map((s) => ({ name: s.name, reason: bounded(scrubText(s.reason, roots), MAX_ERROR_CHARS) })) });
   });
 
   api.get('/datasets/:name', async (req, res) => {
     const entry = await findDataset(opts.datasetsDir, req.params.name as string);
-    res.json({ ...datasetSummary(entry), manifest: entry.manifest });
+    res.json(scrub({ ...datasetSummary(entry), manifest: entry.manifest }));
   });
 
   api.get('/datasets/:name/trajectories/:index', async (req, res) => {
@@ -148,19 +170,19 @@ export function createApp(opts: AppOptions): express.Express {
     const index = parseOr400(trajectoryIndex, req.params.index, 'trajectory index');
     const down = parseOr400(downsampleQuery, req.query, 'query');
     checkIndex(entry, index);
-    const ds = await openListed(entry);
+    const ds = openListed(entry);
     res.json(trajectoryPayload(ds, await trajectory(ds, index), down));
   });
 
   api.get('/runs', async (_req, res) => {
-    const [runs, datasets] = await Promise.all([listRuns(opts.runsDir), listDatasets(opts.datasetsDir)]);
-    res.json({ runs: await Promise.all(runs.map((r) => runSummary(r, datasets))) });
+    const [runs, { datasets }] = await Promise.all([listRuns(opts.runsDir), listDatasets(opts.datasetsDir)]);
+    res.json(scrub({ runs: await Promise.all(runs.map((r) => runSummary(r, datasets))) }));
   });
 
   api.get('/runs/:id', async (req, res) => {
     const run = await findRun(opts.runsDir, req.params.id as string);
-    const datasets = await listDatasets(opts.datasetsDir);
-    res.json({ ...(await runSummary(run, datasets)), fullConfig: run.config });
+    const { datasets } = await listDatasets(opts.datasetsDir);
+    res.json(scrub({ ...(await runSummary(run, datasets)), fullConfig: run.config }));
   });
 
   api.get('/runs/:id/rollout', async (req, res) => {
@@ -169,7 +191,7 @@ export function createApp(opts: AppOptions): express.Express {
     let entry: DatasetEntry;
     if (q.dataset !== undefined) entry = await findDataset(opts.datasetsDir, q.dataset);
     else {
-      const own = datasetOfRun(run, await listDatasets(opts.datasetsDir));
+      const own = datasetOfRun(run, (await listDatasets(opts.datasetsDir)).datasets);
       if (!own) throw badRequest(`run '${run.id}' was trained on a dataset that is not in the listing; pass ?dataset=NAME`);
       entry = own;
     }
@@ -178,7 +200,7 @@ export function createApp(opts: AppOptions): express.Express {
     if (q.horizon !== undefined && q.horizon > samples) {
       throw badRequest(`query parameter 'horizon': ${q.horizon} exceeds the ${samples} samples of the trajectories of '${entry.name}'`);
     }
-    const ds = await openListed(entry);
+    const ds = openListed(entry);
     const traj = await trajectory(ds, q.index);
     const horizon = Math.min(q.horizon ?? traj.t.length, traj.t.length);
     const key = `${run.id}@${run.mtimeMs}|${entry.name}@${entry.mtimeMs}|${q.index}|${horizon}`;
@@ -186,7 +208,7 @@ export function createApp(opts: AppOptions): express.Express {
     res.json(rolloutPayload(ds, rollout, { every: q.every, max: q.max }, cached));
   });
 
-  api.use((req, _res, next) => next(notFound(`no API route ${req.method} ${req.path}; see src/server/README.md`)));
+  api.use((req, _res, next) => next(notFound(`no API route ${req.method} ${req.path.slice(0, 80)}; see src/server/README.md`)));
   app.use('/api', api);
 
   if (opts.serveViewer ?? true) {
@@ -203,20 +225,26 @@ export function createApp(opts: AppOptions): express.Express {
     });
   }
 
-  app.use((req, _res, next) => next(notFound(`not found: ${req.method} ${req.path}`)));
+  app.use((req, _res, next) => next(notFound(`not found: ${req.method} ${req.path.slice(0, 80)}`)));
 
-  // Errors: HttpError keeps its status; a model error is 422; anything else is a 500 with a short message.
+  // Errors: HttpError keeps its status; a model error is 422; anything else is a 500 with a short
+  // message. Every message is bounded in length and carries no absolute server path.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof HttpError) return void res.status(err.status).json({ error: err.message });
-    if (err instanceof ModelError) return void res.status(422).json({ error: err.message, hint: err.hint });
-    if (err instanceof RolloutTimeoutError) return void res.status(504).json({ error: err.message, hint: err.hint });
+    // The server's own messages name datasets, runs and routes, never files: only bounded. Others
+    // (the model loader's, the file system's) may carry paths: rewritten too.
+    const say = (status: number, message: string, hint?: string, own = false): void => {
+      const clean = (text: string): string => bounded(own ? text : scrubText(text, roots), MAX_ERROR_CHARS);
+      const body: { error: string; hint?: string } = { error: clean(message) };
+      if (hint) body.hint = clean(hint);
+      res.status(status).json(body);
+    };
+    if (err instanceof HttpError) return say(err.status, err.message, undefined, true);
+    if (err instanceof ModelError) return say(422, err.message, err.hint);
+    if (err instanceof RolloutTimeoutError) return say(504, err.message, err.hint);
     const status = (err as { status?: unknown })?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return void res.status(status).json({ error: (err as Error).message });
-    }
+    if (typeof status === 'number' && status >= 400 && status < 500) return say(status, (err as Error).message);
     onError(err);
-    const message = err instanceof PhysodeError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : 'internal error (see the server log)';
-    res.status(500).json({ error: message });
+    say(500, err instanceof PhysodeError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : 'internal error (see the server log)');
   });
 
   return app;

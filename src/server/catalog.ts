@@ -2,13 +2,18 @@
  * What the server can reach: the datasets and runs found by reading two folders. Requests name a
  * dataset or run; the name is checked (safe-name.ts) and then looked up in this listing, so only
  * folders the listing shows are ever opened. Listings are re-read on each request (they are small)
- * so that new datasets and runs appear without a restart.
+ * so that new datasets and runs appear without a restart; what is costly (parsing a manifest,
+ * hashing a shard) is redone only when the file changes.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve, basename } from 'node:path';
+import { join, resolve, basename, dirname } from 'node:path';
 import type { Manifest } from '../data/types.js';
+import { MANIFEST_FILE, parseManifest, shardExpectations } from '../data/manifest.js';
+import { PhysodeError } from '../util/errors.js';
+import { systemFromManifest } from '../../systems/index.js';
+import { ShardProblem, verifiedLayout } from './shard-rows.js';
 import { checkName, nameProblem } from './safe-name.js';
-import { notFound } from './http-error.js';
+import { HttpError, notFound } from './http-error.js';
 
 export interface DatasetEntry {
   /** Folder name under the datasets folder (the API's name for it). */
@@ -52,25 +57,90 @@ async function readJson(file: string): Promise<{ value: unknown; mtimeMs: number
   }
 }
 
-function isManifest(value: unknown): value is Manifest {
-  const m = value as Partial<Manifest> | null;
-  return (
-    typeof m === 'object' && m !== null && m.format === 'physode-dataset' &&
-    typeof m.system?.name === 'string' && typeof m.state?.dim === 'number' &&
-    typeof m.generator?.count === 'number' && Array.isArray(m.shards)
-  );
+/** A dataset folder left out of the listing, and why (the reason names no server path). */
+export interface SkippedDataset {
+  readonly name: string;
+  readonly reason: string;
 }
 
-/** Datasets: subfolders of `datasetsDir` holding a readable physode manifest.json. */
-export async function listDatasets(datasetsDir: string): Promise<DatasetEntry[]> {
+export interface DatasetListing {
+  readonly datasets: DatasetEntry[];
+  readonly skipped: SkippedDataset[];
+}
+
+/** Parsed manifests by file, kept while the file's size and modification time stay the same. */
+const manifests = new Map<string, { size: number; mtimeMs: number; result: Manifest | string }>();
+
+/** The folder's manifest, validated (src/data/manifest.ts), or why it is not one; undefined without one. */
+async function manifestOf(name: string, dir: string): Promise<{ manifest: Manifest; mtimeMs: number } | { problem: string } | undefined> {
+  const file = join(dir, MANIFEST_FILE);
+  let info;
+  try {
+    info = await stat(file);
+  } catch {
+    return undefined;
+  }
+  if (!info.isFile()) return { problem: `${MANIFEST_FILE} is not a file` };
+  let known = manifests.get(file);
+  if (!known || known.size !== info.size || known.mtimeMs !== info.mtimeMs) {
+    let result: Manifest | string;
+    if (info.size > 16 * 1024 * 1024) result = `${MANIFEST_FILE} is ${info.size} bytes, too large for a manifest`;
+    else {
+      try {
+        result = parseManifest(JSON.parse(await readFile(file, 'utf8')) as unknown, `${name}/${MANIFEST_FILE}`);
+      } catch (err) {
+        result = err instanceof PhysodeError ? err.message : `${name}/${MANIFEST_FILE}: not valid JSON`;
+      }
+    }
+    known = { size: info.size, mtimeMs: info.mtimeMs, result };
+    manifests.set(file, known);
+  }
+  return typeof known.result === 'string' ? { problem: known.result } : { manifest: known.result, mtimeMs: known.mtimeMs };
+}
+
+/** Why the dataset cannot be served (unfinished, unknown system, a shard outside its folder, missing or damaged), or undefined. */
+async function datasetProblem(name: string, dir: string, manifest: Manifest): Promise<string | undefined> {
+  if (manifest.complete === false) return 'its generation did not finish (rerun the same physode generate command to complete it)';
+  try {
+    systemFromManifest(manifest);
+  } catch (err) {
+    return `unknown system: ${(err as Error).message}`;
+  }
+  for (const s of manifest.shards) {
+    const path = resolve(dir, s.file);
+    if (dirname(path) !== dir) return `shard name ${JSON.stringify(s.file.slice(0, 60))} leaves the dataset folder`;
+    try {
+      await verifiedLayout(path, `${name}/${s.file}`, s.sha256, shardExpectations(manifest, s));
+    } catch (err) {
+      if (err instanceof ShardProblem) return `${err.message} (regenerate the dataset with physode generate)`;
+      throw err;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Datasets: subfolders of `datasetsDir` holding a valid manifest.json whose shards all verify
+ * (checksum, layout, indices; each shard once per file version). Folders with a manifest that
+ * fail are listed in `skipped` with the reason; folders without one are not datasets.
+ */
+export async function listDatasets(datasetsDir: string): Promise<DatasetListing> {
   const root = resolve(datasetsDir);
-  const found: DatasetEntry[] = [];
+  const datasets: DatasetEntry[] = [];
+  const skipped: SkippedDataset[] = [];
   for (const name of await subfolders(root)) {
     const dir = join(root, name);
-    const json = await readJson(join(dir, 'manifest.json'));
-    if (json && isManifest(json.value)) found.push({ name, dir, manifest: json.value, mtimeMs: json.mtimeMs });
+    const m = await manifestOf(name, dir);
+    if (m === undefined) continue;
+    if ('problem' in m) {
+      skipped.push({ name, reason: m.problem });
+      continue;
+    }
+    const problem = await datasetProblem(name, dir, m.manifest);
+    if (problem) skipped.push({ name, reason: problem });
+    else datasets.push({ name, dir, manifest: m.manifest, mtimeMs: m.mtimeMs });
   }
-  return found;
+  return { datasets, skipped };
 }
 
 /** Runs: subfolders of `runsDir` holding a config.json. */
@@ -96,10 +166,12 @@ function listNames(names: readonly string[]): string {
 /** The listed dataset called `name`; 400 for a malformed name, 404 for one not in the listing. */
 export async function findDataset(datasetsDir: string, name: string): Promise<DatasetEntry> {
   checkName('dataset', name);
-  const all = await listDatasets(datasetsDir);
-  const hit = all.find((d) => d.name === name);
-  if (!hit) throw notFound(`unknown dataset '${name}'; known datasets: ${listNames(all.map((d) => d.name))}`);
-  return hit;
+  const { datasets, skipped } = await listDatasets(datasetsDir);
+  const hit = datasets.find((d) => d.name === name);
+  if (hit) return hit;
+  const bad = skipped.find((d) => d.name === name);
+  if (bad) throw new HttpError(409, `dataset '${name}' cannot be served: ${bad.reason}`);
+  throw notFound(`unknown dataset '${name}'; known datasets: ${listNames(datasets.map((d) => d.name))}`);
 }
 
 /** The listed run called `id`; 400 for a malformed id, 404 for one not in the listing. */

@@ -10,6 +10,7 @@ import type { Predictor } from './predictor.js';
 import type { RunEntry } from './catalog.js';
 import { HttpError, badRequest } from './http-error.js';
 import { pickRows, sampleIndices, type Downsample } from './downsample.js';
+import { ByteCache } from './byte-cache.js';
 
 export interface Rollout {
   readonly run: string;
@@ -27,7 +28,17 @@ export interface Rollout {
   readonly error: Float64Array;
   /** Distance between predicted and true position of each point [H, P]. */
   readonly pointError: Float64Array;
+  /** Mean over samples and components of ((predicted - true) / std)^2. */
+  readonly mse: number;
+  /** The same for predicting the dataset mean at every sample: what a model must beat. */
+  readonly meanBaselineMse: number;
   readonly computeMs: number;
+}
+
+/** Per-component centre for the mean baseline: the manifest's mean, 0 where missing. */
+function centres(ds: OpenedDataset): Float64Array {
+  const mean = ds.entry.manifest.stats?.mean ?? [];
+  return Float64Array.from({ length: ds.system.dim }, (_, j) => (Number.isFinite(mean[j]) ? mean[j] : 0));
 }
 
 /** Per-component scale for the normalised error: the manifest's std, 1 where it is 0 or missing. */
@@ -60,6 +71,9 @@ export async function computeRollout(
   const P = ds.system.pointCount;
   const predictedPositions = positionsOf(ds.system, predicted, D, traj.params);
   const scale = scales(ds);
+  const centre = centres(ds);
+  let squared = 0;
+  let baseline = 0;
   const error = new Float64Array(horizon);
   const pointError = new Float64Array(horizon * P);
   const predictedEnergy = new Float64Array(horizon);
@@ -68,7 +82,9 @@ export async function computeRollout(
     for (let j = 0; j < D; j++) {
       const d = (predicted[i * D + j] - traj.y[i * D + j]) / scale[j];
       sum += d * d;
+      baseline += ((centre[j] - traj.y[i * D + j]) / scale[j]) ** 2;
     }
+    squared += sum;
     error[i] = Math.sqrt(sum / D);
     for (let p = 0; p < P; p++) {
       const o = (i * P + p) * 3;
@@ -92,9 +108,13 @@ export async function computeRollout(
     predictedEnergy,
     error,
     pointError,
+    mse: squared / (horizon * D),
+    meanBaselineMse: baseline / (horizon * D),
     computeMs,
   };
 }
+
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /** JSON body of `GET /api/runs/:id/rollout`. */
 export function rolloutPayload(ds: OpenedDataset, r: Rollout, down: Downsample, cached: boolean) {
@@ -113,6 +133,8 @@ export function rolloutPayload(ds: OpenedDataset, r: Rollout, down: Downsample, 
     cached,
     computeMs: Math.round(r.computeMs),
     errorDefinition: 'RMS over state components of (predicted - true) / std, std from the manifest stats',
+    mse: finiteOrNull(r.mse),
+    meanBaselineMse: finiteOrNull(r.meanBaselineMse),
     t: pickRows(r.t, 1, keep),
     predicted: pickRows(r.predicted, D, keep),
     predictedPositions: pickRows(r.predictedPositions, P * 3, keep),
@@ -123,38 +145,39 @@ export function rolloutPayload(ds: OpenedDataset, r: Rollout, down: Downsample, 
   };
 }
 
-/** Cache of rollouts (least recently used evicted) with in-flight sharing and a bounded queue. */
+/** Bytes a rollout holds (its arrays), for the byte-bounded cache. */
+export function rolloutBytes(r: Rollout): number {
+  return r.t.byteLength + r.predicted.byteLength + r.predictedPositions.byteLength + r.trueEnergy.byteLength + r.predictedEnergy.byteLength + r.error.byteLength + r.pointError.byteLength;
+}
+
+/** Default byte budget of the rollout cache. */
+export const ROLLOUT_CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Cache of rollouts bounded by bytes (least recently used evicted), with in-flight sharing and a
+ * bound on distinct rollouts waiting for the model: past it, requests get 503 at once.
+ */
 export class RolloutCache {
-  private readonly done = new Map<string, Rollout>();
-  private readonly inflight = new Map<string, Promise<Rollout>>();
+  private readonly cache: ByteCache<Rollout>;
   constructor(
-    private readonly capacity = 32,
-    private readonly maxInflight = 8,
-  ) {}
+    budgetBytes = ROLLOUT_CACHE_BYTES,
+    private readonly maxInflight = 128,
+  ) {
+    this.cache = new ByteCache(budgetBytes, rolloutBytes);
+  }
+
+  /** Bytes held by cached rollouts. */
+  get bytes(): number {
+    return this.cache.bytes;
+  }
 
   /** The cached rollout for `key`, or the result of `compute` (shared by concurrent callers). */
   async get(key: string, compute: () => Promise<Rollout>): Promise<{ rollout: Rollout; cached: boolean }> {
-    const hit = this.done.get(key);
-    if (hit) {
-      this.done.delete(key);
-      this.done.set(key, hit);
-      return { rollout: hit, cached: true };
+    const hit = this.cache.peek(key);
+    if (hit) return { rollout: hit, cached: true };
+    if (!this.cache.running(key) && this.cache.pending >= this.maxInflight) {
+      throw new HttpError(503, `the server is busy with ${this.cache.pending} rollouts; retry in a moment`);
     }
-    let job = this.inflight.get(key);
-    if (!job) {
-      if (this.inflight.size >= this.maxInflight) {
-        throw new HttpError(503, `the server is busy with ${this.inflight.size} rollouts; retry in a moment`);
-      }
-      job = compute().finally(() => this.inflight.delete(key));
-      this.inflight.set(key, job);
-      job.then(
-        (r) => {
-          this.done.set(key, r);
-          while (this.done.size > this.capacity) this.done.delete(this.done.keys().next().value as string);
-        },
-        () => undefined,
-      );
-    }
-    return { rollout: await job, cached: false };
+    return { rollout: await this.cache.get(key, compute), cached: false };
   }
 }

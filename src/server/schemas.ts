@@ -42,6 +42,12 @@ export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what:
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const where = issue.path.length > 0 ? `${what} parameter '${issue.path.join('.')}'` : what;
-  throw badRequest(`${where}: ${issue.message}`);
+  const where = issue.path.length > 0 ? `${what} parameter '${issue.path.join('.').slice(0, 40)}'` : what;
+  if (issue.code === 'unrecognized_keys') {
+    // Name a few of the unknown parameters, not all of them (a query may carry a thousand).
+    const keys = issue.keys.slice(0, 5).map((k) => `'${k.slice(0, 40)}'`).join(', ');
+    const more = issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : '';
+    throw badRequest(`${where}: unknown parameter${issue.keys.length > 1 ? 's' : ''} ${keys}${more}`);
+  }
+  throw badRequest(`${where}: ${issue.message.slice(0, 200)}`);
 }

@@ -6,11 +6,15 @@ import { PhysodeError } from '../util/errors.js';
 import { createApp } from './app.js';
 import { workerPredictor } from './predictor.js';
 import { ensureViewerBuilt } from './viewer-build.js';
+import { allowedHostsFor } from './host-check.js';
 
 export interface ServerOptions {
   /** Port to listen on; 0 picks a free one. Default 8787. */
   readonly port?: number;
-  /** Interface to bind; default 127.0.0.1 (loopback only). */
+  /**
+   * Interface to bind; default 127.0.0.1 (loopback only). Requests are answered when their Host
+   * header names loopback or this host (for 0.0.0.0 or ::, any address of this machine).
+   */
   readonly host?: string;
   /** Default ./datasets. */
   readonly datasetsDir?: string;
@@ -40,6 +44,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     runsDir: resolve(opts.runsDir ?? 'runs'),
     predictor: worker.predict,
     serveViewer,
+    allowedHosts: allowedHostsFor(host),
   });
   const server = await new Promise<Server>((ok, fail) => {
     const s = app.listen(opts.port ?? DEFAULT_PORT, host);

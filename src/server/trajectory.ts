@@ -1,12 +1,14 @@
 /**
  * One true trajectory of a listed dataset, in flat row-major arrays (the shape the viewer wants),
- * and its JSON payload. Datasets are opened once per manifest version and kept open.
+ * and its JSON payload. Only the trajectory's rows are read from its shard.
  */
-import type { Dataset } from '../data/dataset.js';
+import { join } from 'node:path';
+import { shardExpectations } from '../data/manifest.js';
 import { systemFromManifest } from '../../systems/index.js';
 import type { SystemInstance } from '../../systems/system.js';
 import type { DatasetEntry } from './catalog.js';
-import { badRequest } from './http-error.js';
+import { HttpError, badRequest } from './http-error.js';
+import { ShardProblem, readRows, verifiedLayout } from './shard-rows.js';
 import { pickRows, sampleIndices, type Downsample } from './downsample.js';
 
 /** A trajectory at full resolution: T samples of D states, P points. */
@@ -25,25 +27,19 @@ export interface FullTrajectory {
 
 export interface OpenedDataset {
   readonly entry: DatasetEntry;
-  readonly dataset: Dataset;
   readonly system: SystemInstance;
 }
 
-const opened = new Map<string, { mtimeMs: number; value: Promise<OpenedDataset> }>();
+const systems = new Map<string, { mtimeMs: number; system: SystemInstance }>();
 
-/** The dataset behind a listing entry, opened (and validated) once per manifest version. */
-export function openListed(entry: DatasetEntry): Promise<OpenedDataset> {
-  const cached = opened.get(entry.dir);
-  if (cached && cached.mtimeMs === entry.mtimeMs) return cached.value;
-  const value = (async () => {
-    // Loaded on first use, so that the page and the listings work without touching the data layer.
-    const { openDataset } = await import('../data/dataset.js');
-    const dataset = await openDataset(entry.dir);
-    return { entry, dataset, system: systemFromManifest(dataset.manifest) };
-  })();
-  value.catch(() => opened.delete(entry.dir));
-  opened.set(entry.dir, { mtimeMs: entry.mtimeMs, value });
-  return value;
+/** The system behind a listing entry, built once per manifest version. */
+export function openListed(entry: DatasetEntry): OpenedDataset {
+  let known = systems.get(entry.dir);
+  if (!known || known.mtimeMs !== entry.mtimeMs) {
+    known = { mtimeMs: entry.mtimeMs, system: systemFromManifest(entry.manifest) };
+    systems.set(entry.dir, known);
+  }
+  return { entry, system: known.system };
 }
 
 /** Split holding global index `index`, from the manifest's shard table. */
@@ -69,27 +65,51 @@ export function positionsOf(system: SystemInstance, y: Float64Array, dim: number
   return out;
 }
 
-/** Loads trajectory `index` at full resolution. */
+/** Bytes a trajectory holds (its arrays), for byte-bounded caches. */
+export function trajectoryBytes(t: FullTrajectory): number {
+  return t.t.byteLength + t.y.byteLength + t.params.byteLength + t.energy.byteLength + t.positions.byteLength;
+}
+
+/** Throws a 422 naming the first non-finite value of `values` (rows of `width`). */
+function checkFinite(values: Float64Array, width: number, what: string, where: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new HttpError(422, `${where}: ${what} holds ${values[i]} at sample ${Math.floor(i / width)}, component ${i % width} (regenerate the dataset)`);
+    }
+  }
+}
+
+/**
+ * Loads trajectory `index` at full resolution by reading only its rows of the shard (the shard is
+ * verified once per file version, see shard-rows.ts).
+ */
 export async function loadFull(ds: OpenedDataset, index: number): Promise<FullTrajectory> {
-  checkIndex(ds.entry, index);
-  const batch = await ds.dataset.loadTrajectory(index);
-  const [, T, D] = batch.y.shape;
-  const y = new Float64Array(T * D);
-  for (let i = 0; i < T; i++) for (let j = 0; j < D; j++) y[i * D + j] = batch.y.get(0, i, j);
-  const P = batch.params.shape[1];
-  const params = new Float64Array(P);
-  for (let j = 0; j < P; j++) params[j] = batch.params.get(0, j);
-  const energy = new Float64Array(T);
-  for (let i = 0; i < T; i++) energy[i] = batch.energy.get(0, i);
-  return {
-    index,
-    split: splitOf(ds.entry, index),
-    t: Float64Array.from(batch.t),
-    y,
-    params,
-    energy,
-    positions: positionsOf(ds.system, y, D, params),
-  };
+  const { entry, system } = ds;
+  checkIndex(entry, index);
+  const m = entry.manifest;
+  const shard = m.shards.find((s) => index >= s.indexRange[0] && index < s.indexRange[1]);
+  if (!shard) throw badRequest(`trajectory ${index} is in no shard of dataset '${entry.name}'`);
+  const path = join(entry.dir, shard.file);
+  const name = `${entry.name}/${shard.file}`;
+  const row = index - shard.indexRange[0];
+  try {
+    const layout = await verifiedLayout(path, name, shard.sha256, shardExpectations(m, shard));
+    const [t, y, params, energy] = await Promise.all([
+      readRows(path, layout, 't', 0, 1, name),
+      readRows(path, layout, 'y', row, 1, name),
+      readRows(path, layout, 'params', row, 1, name),
+      readRows(path, layout, 'energy', row, 1, name),
+    ]);
+    const where = `trajectory ${index} of dataset '${entry.name}' (${shard.file})`;
+    const D = m.state.dim;
+    checkFinite(y, D, 'the state', where);
+    checkFinite(params, params.length || 1, 'the parameters', where);
+    checkFinite(t, 1, 'the times', where);
+    return { index, split: shard.split, t, y, params, energy, positions: positionsOf(system, y, D, params) };
+  } catch (err) {
+    if (err instanceof ShardProblem) throw new HttpError(409, `dataset '${entry.name}' cannot be served: ${err.message} (regenerate the dataset with physode generate)`);
+    throw err;
+  }
 }
 
 /** The system facts the viewer needs to build its scene. */

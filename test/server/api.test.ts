@@ -73,7 +73,7 @@ describe('listings', () => {
     const r = await get(port, '/api/runs/run-a');
     assert.equal(r.status, 200);
     assert.equal(r.body.fullConfig.format, 'physode-run');
-    assert.equal(r.body.fullConfig.dataset.path, pend.dir);
+    assert.equal(r.body.fullConfig.dataset.path, 'datasets/pend', 'the dataset folder in its public form, not the server path');
     const h = await get(port, '/api/health');
     assert.equal(h.body.ok, true);
   });

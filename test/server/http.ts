@@ -9,9 +9,14 @@ export interface Reply {
   readonly body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test-only JSON
 }
 
-export function get(port: number, path: string, method = 'GET'): Promise<Reply> {
+/**
+ * `headers.host` replaces the Host header (127.0.0.1:port by default); `host: null` sends none.
+ */
+export function get(port: number, path: string, method = 'GET', headers: { host?: string | null } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const setHost = headers.host !== null;
+    const extra = typeof headers.host === 'string' ? { host: headers.host } : {};
+    const req = request({ host: '127.0.0.1', port, path, method, setHost, headers: extra }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
