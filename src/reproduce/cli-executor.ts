@@ -4,7 +4,6 @@
  * so two calls in flight use both cores and a crash or divergence in one run cannot take the
  * sweep down with it.
  */
-import { existsSync } from 'node:fs';
 import { PhysodeError } from '../util/errors.js';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -63,6 +62,15 @@ export function evalArgs(runDir: string, dataDir: string, c: EvalCondition, prof
   return backend ? [...args, '--backend', backend] : args;
 }
 
+/** A dataset folder whose manifest says complete (an interrupted generation is resumed, not used). */
+async function isComplete(dataDir: string): Promise<boolean> {
+  try {
+    return (JSON.parse(await readFile(join(dataDir, 'manifest.json'), 'utf8')) as { complete?: unknown }).complete === true;
+  } catch {
+    return false;
+  }
+}
+
 /** Last NFE-per-step figure in a run's metrics.jsonl, if it logs one. */
 async function lastTrainNfe(runDir: string): Promise<number | undefined> {
   try {
@@ -97,7 +105,7 @@ export class CliExecutor implements Executor {
   }
 
   async generate(system: string, dataDir: string): Promise<void> {
-    if (existsSync(join(dataDir, 'manifest.json'))) return;
+    if (await isComplete(dataDir)) return;
     const size = this.options.profile.datasets[system];
     const result = await this.run(generateArgs(system, size, dataDir, this.options.dataSeed ?? 1));
     const failure = childFailure(result, `physode generate ${system}`);

@@ -61,7 +61,7 @@ interface SweepIdentity {
   readonly profile: SweepProfile;
 }
 
-async function checkIdentity(out: string, profile: SweepProfile): Promise<void> {
+export async function checkIdentity(out: string, profile: SweepProfile): Promise<void> {
   const file = join(out, 'sweep.json');
   let existing: SweepIdentity | undefined;
   try {
@@ -116,19 +116,34 @@ export async function reproduce(options: ReproduceOptions): Promise<ReproduceSum
   }
 
   // The report is written even when the sweep stopped early: it covers the runs recorded so far.
-  const planned = new Set(plan.runs.map((r) => r.key));
-  const results = store.all().filter((r) => planned.has(r.key));
-  const context: ReportContext = {
-    out,
-    plan,
-    profile,
-    results,
-    commandLine: options.commandLine,
-    commands: executor.describe(),
-    environment: { ...options.environment, backend: (await detectBackend(join(out, 'runs'))) ?? options.environment.backend ?? 'not reported' },
-    statsFile: paths.statsFile,
-  };
-  const reportFile = await writeReport(context);
+  const { results, reportFile } = await writeSweepReport({ out, plan, profile, store, commandLine: options.commandLine, commands: executor.describe(), environment: options.environment });
   if (stopped !== undefined) throw stopped;
   return { plan, results, ranNow, failed: results.filter((r) => r.status === 'failed').length, reportFile, resultsFile: store.file };
+}
+
+export interface SweepReportInput {
+  readonly out: string;
+  readonly plan: SweepPlan;
+  readonly profile: SweepProfile;
+  readonly store: ResultsStore;
+  readonly commandLine: string;
+  readonly commands: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** Writes report.md, verdicts.json and the plots from the planned runs recorded in the store. */
+export async function writeSweepReport(input: SweepReportInput): Promise<{ results: RunResult[]; reportFile: string }> {
+  const planned = new Set(input.plan.runs.map((r) => r.key));
+  const results = input.store.all().filter((r) => planned.has(r.key));
+  const context: ReportContext = {
+    out: input.out,
+    plan: input.plan,
+    profile: input.profile,
+    results,
+    commandLine: input.commandLine,
+    commands: input.commands,
+    environment: { ...input.environment, backend: (await detectBackend(join(input.out, 'runs'))) ?? input.environment.backend ?? 'not reported' },
+    statsFile: sweepPaths(input.out).statsFile,
+  };
+  return { results, reportFile: await writeReport(context) };
 }
