@@ -56,7 +56,12 @@ after(async () => {
 });
 
 type PageGlobals = {
-  physode: { state: { time: number; playing: boolean }; frames: () => number; plotCounts: () => { error: number; energy: number } };
+  physode: {
+    state: { time: number; playing: boolean };
+    frames: () => number;
+    plotCounts: () => { error: number; energy: number };
+    plotNotes: () => { error: string | null; energy: string | null };
+  };
 };
 
 async function ready(page: Page): Promise<void> {
@@ -155,4 +160,76 @@ test('the viewer plays a dataset and a run in Chromium', { skip, timeout: 120_00
 
   assert.deepEqual(problems, []);
   await context.close();
+});
+
+test('the viewer opens on the comparison: a trained run selected, empty plots explained, body colours named', { skip, timeout: 120_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const globals = () => page.evaluate(() => {
+    const p = (globalThis as unknown as PageGlobals).physode;
+    return { counts: p.plotCounts(), notes: p.plotNotes() };
+  });
+
+  // No URL state: the first dataset with a trained run, and that run.
+  await page.goto(url);
+  await ready(page);
+  assert.equal(await page.inputValue('#dataset'), 'figure-eight');
+  assert.equal(await page.inputValue('#run'), 'figure-eight-tabn');
+  assert.match((await page.textContent('#status')) ?? '', /rollout of figure-eight-tabn/);
+  let g = await globals();
+  assert.ok(g.counts.error > 0, 'the error plot has the prediction error');
+  assert.deepEqual(g.notes, { error: null, energy: null });
+
+  // The run's standing against predicting the mean is said in words.
+  assert.equal(await page.isVisible('#quality'), true);
+  assert.match((await page.textContent('#quality')) ?? '', /predicting the mean/);
+
+  // n-body: a legend names each body's colour, in the colours drawn.
+  assert.equal(await page.isVisible('#bodies'), true);
+  const items = await page.locator('#bodies .body-item').allTextContents();
+  assert.deepEqual(items.map((t) => t.replace(/ \(m .*\)$/, '')), ['body 1', 'body 2', 'body 3']);
+  const colours = await page.locator('#bodies .body-item i').evaluateAll((els) => els.map((e) => (e as unknown as { style: { background: string } }).style.background));
+  assert.equal(new Set(colours).size, 3, `distinct colours: ${colours.join(', ')}`);
+  await page.screenshot({ path: join(OUT, 'e2e-viewer-default.png') });
+
+  // Switching dataset selects that dataset's run; a pendulum has no body legend.
+  await page.selectOption('#dataset', 'pendulum-small');
+  await ready(page);
+  assert.equal(await page.inputValue('#run'), 'pendulum-tabn');
+  assert.equal(await page.isVisible('#bodies'), false);
+
+  // The URL still overrides: `run=` (none) leaves the error plot empty, with a sentence.
+  await page.goto(`${url}?dataset=pendulum-small&run=`);
+  await ready(page);
+  assert.equal(await page.inputValue('#run'), '');
+  g = await globals();
+  assert.equal(g.counts.error, 0);
+  assert.match(g.notes.error ?? '', /choose a run/);
+  assert.equal(await page.isVisible('#plot-error .plot-empty'), true);
+  assert.equal(await page.isVisible('#quality'), false);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('with no dataset, the page says what to do instead of showing bare grids', { skip, timeout: 60_000 }, async () => {
+  const empty = await mkdtemp(join(tmpdir(), 'physode-e2e-empty-'));
+  const app = createApp({ datasetsDir: join(empty, 'datasets'), runsDir: join(empty, 'runs'), predictor: worker.predict });
+  const other = app.listen(0, '127.0.0.1');
+  await new Promise((r) => other.once('listening', r));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: { ready?: string } } } }).document.body.dataset.ready === 'empty', undefined, { timeout: 30_000 });
+    const notes = await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.plotNotes());
+    assert.match(notes.error ?? '', /no dataset to show: generate one/);
+    assert.match(notes.energy ?? '', /no dataset to show/);
+  } finally {
+    await context.close();
+    other.closeAllConnections();
+    await new Promise((r) => other.close(r));
+    await rm(empty, { recursive: true, force: true });
+  }
 });

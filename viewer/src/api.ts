@@ -17,11 +17,30 @@ export interface DatasetInfo {
   readonly times: { readonly start: number; readonly end: number; readonly count: number };
 }
 
+/** What the run's records say about its model against predicting the mean (src/server/run-quality.ts). */
+export interface RunQuality {
+  readonly valMse: number | null;
+  readonly baselineMse: number;
+  readonly verdict: 'no-better-than-mean' | 'better-than-mean' | 'unknown';
+  readonly message: string;
+}
+
 export interface RunInfo {
   readonly id: string;
   readonly dataset: string | null;
+  /** ISO time of the run's last change. */
+  readonly modified: string;
   readonly config: Record<string, unknown>;
   readonly metrics: Record<string, unknown> | null;
+  /** summary.json, written when a training finishes; null while it has not. */
+  readonly summary: Record<string, unknown> | null;
+  readonly quality: RunQuality;
+}
+
+/** A dataset folder the server does not serve, and why. */
+export interface SkippedDataset {
+  readonly name: string;
+  readonly reason: string;
 }
 
 export interface Trajectory {
@@ -55,6 +74,9 @@ export interface Rollout {
   readonly error: number[];
   /** [samples, pointCount] row-major. */
   readonly pointError: number[];
+  /** Mean squared normalised error of this rollout, and of predicting the dataset mean instead. */
+  readonly mse: number | null;
+  readonly meanBaselineMse: number | null;
   readonly computeMs: number;
   readonly cached: boolean;
 }
@@ -69,7 +91,7 @@ async function getJson<T>(path: string): Promise<T> {
 const enc = encodeURIComponent;
 
 export const api = {
-  datasets: () => getJson<{ datasets: DatasetInfo[] }>('/api/datasets').then((r) => r.datasets),
+  datasets: () => getJson<{ datasets: DatasetInfo[]; skipped?: SkippedDataset[] }>('/api/datasets').then((r) => ({ datasets: r.datasets, skipped: r.skipped ?? [] })),
   runs: () => getJson<{ runs: RunInfo[] }>('/api/runs').then((r) => r.runs),
   trajectory: (dataset: string, index: number, max = 4000) =>
     getJson<Trajectory>(`/api/datasets/${enc(dataset)}/trajectories/${index}?max=${max}`),

@@ -10,12 +10,13 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import 'uplot/dist/uPlot.min.css';
 import '../style.css';
-import { api, type Rollout, type Trajectory } from './api.js';
+import { api, type Rollout, type RunInfo, type Trajectory } from './api.js';
 import { Figure, figureKind, movingPoints, radiiFor } from './figure.js';
 import { TrailSet, TRAIL_SEGMENT_BUDGET } from './trail.js';
 import { Plots } from './plots.js';
 import { bodyColor, errorColor, errorColorCss } from './colors.js';
 import { readUrlState, writeUrlState } from './url-state.js';
+import { defaultRun } from './default-run.js';
 import { runBench, type BenchOptions, type BenchResult } from './bench.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -49,6 +50,9 @@ const ui = {
   fit: $<HTMLButtonElement>('fit'),
   screenshot: $<HTMLButtonElement>('screenshot'),
   status: $<HTMLSpanElement>('status'),
+  quality: $<HTMLDivElement>('quality'),
+  skipped: $<HTMLDivElement>('skipped'),
+  bodies: $<HTMLDivElement>('bodies'),
   stage: $<HTMLDivElement>('stage'),
   canvas: $<HTMLCanvasElement>('canvas'),
   labelLeft: $<HTMLSpanElement>('label-left'),
@@ -77,6 +81,66 @@ const setStatus = (text: string, isError = false): void => {
   ui.status.textContent = text;
   ui.status.classList.toggle('error', isError);
 };
+
+/** Runs from /api/runs, kept for the quality note of the selected run. */
+let runsById = new Map<string, RunInfo>();
+
+const fmt = (x: number): string => (x < 0.01 ? x.toExponential(1) : x.toPrecision(2));
+
+/**
+ * Says plainly how the selected model compares with predicting the mean: from the run's
+ * validation records, and from this rollout against this trajectory's truth.
+ */
+function showQuality(rollout: Rollout | null): void {
+  const run = state.run ? runsById.get(state.run) : undefined;
+  const parts: string[] = [];
+  let bad = false;
+  if (run) {
+    parts.push(run.quality.message);
+    bad = run.quality.verdict === 'no-better-than-mean';
+  }
+  if (rollout && rollout.mse !== null && rollout.meanBaselineMse !== null) {
+    const worse = rollout.mse >= rollout.meanBaselineMse;
+    parts.push(
+      worse
+        ? `on this trajectory the prediction (MSE ${fmt(rollout.mse)}) is no better than predicting the mean (${fmt(rollout.meanBaselineMse)})`
+        : `on this trajectory: MSE ${fmt(rollout.mse)}, predicting the mean ${fmt(rollout.meanBaselineMse)}`,
+    );
+    bad ||= worse;
+  }
+  ui.quality.textContent = parts.join('; ');
+  ui.quality.hidden = parts.length === 0;
+  ui.quality.classList.toggle('warn', bad);
+}
+
+/** The legend of body colours (trails and bodies use bodyColor(k) for the k-th moving point). */
+function showBodyLegend(traj: Trajectory | null): void {
+  const kind = traj ? figureKind(traj.system.name) : 'chain';
+  const moving = traj ? movingPoints(kind, traj.pointCount) : [];
+  ui.bodies.replaceChildren();
+  ui.bodies.hidden = !traj || kind !== 'bodies' || moving.length < 2;
+  if (ui.bodies.hidden || !traj) return;
+  const masses = traj.system.paramLabels.flatMap((l, j) => (/^mass\d+$/.test(l) ? [traj.params[j]] : []));
+  moving.forEach((_, k) => {
+    const item = document.createElement('span');
+    item.className = 'body-item';
+    const dot = document.createElement('i');
+    dot.style.background = `#${bodyColor(k).getHexString()}`;
+    item.append(dot, `body ${k + 1}${masses.length === moving.length ? ` (m ${masses[k].toPrecision(3)})` : ''}`);
+    ui.bodies.append(item);
+  });
+}
+
+/** Sentences for charts with nothing to draw. */
+function explainEmptyPlots(rollout: Rollout | null, rolloutError: string): void {
+  plots.setEmpty(
+    'error',
+    rollout ? null
+    : rolloutError ? `no prediction error: the rollout failed (${rolloutError})`
+    : 'no prediction error to show: choose a run in the panel to compare its prediction with the truth',
+  );
+  plots.setEmpty('energy', null);
+}
 
 // ---------------------------------------------------------------------------------------------
 // (2) Renderer, scene, camera, controls. Multisampling is left off on software GL (SwiftShader,
@@ -163,6 +227,9 @@ async function load(): Promise<void> {
       trueEnergy: traj.energy,
       predictedEnergy: rollout ? rollout.predictedEnergy.slice(0, samplesPred) : null,
     });
+    explainEmptyPlots(rollout, rolloutError);
+    showQuality(rollout);
+    showBodyLegend(traj);
     ui.trajInfo.textContent = `${traj.split}, ${traj.system.name}`;
     setStatus(
       rolloutError
@@ -176,6 +243,8 @@ async function load(): Promise<void> {
   } catch (err) {
     if (seq !== loadSeq) return;
     setStatus((err as Error).message, true);
+    plots.setEmpty('error', `nothing to plot: ${(err as Error).message}`);
+    plots.setEmpty('energy', `nothing to plot: ${(err as Error).message}`);
     document.body.dataset.ready = 'error';
   }
 }
@@ -466,14 +535,21 @@ function step(steps: number): void {
 }
 
 async function populate(): Promise<void> {
-  const [datasets, runs] = await Promise.all([api.datasets(), api.runs()]);
+  const [{ datasets, skipped }, runs] = await Promise.all([api.datasets(), api.runs()]);
+  runsById = new Map(runs.map((r) => [r.id, r]));
   ui.dataset.replaceChildren(...datasets.map((d) => new Option(`${d.name} (${d.system}, ${d.count})`, d.name)));
-  if (!datasets.some((d) => d.name === state.dataset)) state.dataset = datasets[0]?.name ?? '';
+  // Without a dataset in the URL: the first one that has a run trained on it, else the first.
+  if (!datasets.some((d) => d.name === state.dataset)) state.dataset = (datasets.find((d) => defaultRun(runs, d.name) !== '') ?? datasets[0])?.name ?? '';
   ui.dataset.value = state.dataset;
+  ui.skipped.hidden = skipped.length === 0;
+  ui.skipped.textContent = skipped.length === 0 ? '' : `not shown: ${skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}`;
+  // The URL's run (even an empty one, `?run=`) wins at load; otherwise the dataset's trained run.
+  let urlRun: string | undefined = initial.run;
   const fillRuns = (): void => {
     const forDataset = runs.filter((r) => r.dataset === null || r.dataset === state.dataset);
     ui.run.replaceChildren(new Option('(none)', ''), ...forDataset.map((r) => new Option(r.dataset ? r.id : `${r.id} (dataset unknown)`, r.id)));
-    if (!forDataset.some((r) => r.id === state.run)) state.run = '';
+    state.run = urlRun !== undefined && (urlRun === '' || forDataset.some((r) => r.id === urlRun)) ? urlRun : defaultRun(runs, state.dataset);
+    urlRun = undefined;
     ui.run.value = state.run;
   };
   const fillTraj = (): void => {
@@ -492,6 +568,9 @@ async function populate(): Promise<void> {
   });
   if (datasets.length === 0) {
     setStatus('no datasets found: generate one with `physode generate`', true);
+    const sentence = skipped.length > 0 ? 'no dataset to show: the datasets found are damaged or unfinished (see above)' : 'no dataset to show: generate one with physode generate <system>, or run npm start';
+    plots.setEmpty('error', sentence);
+    plots.setEmpty('energy', sentence);
     document.body.dataset.ready = 'empty';
   }
 }
@@ -570,11 +649,16 @@ async function physodeBench(opts?: BenchOptions): Promise<BenchResult> {
 declare global {
   interface Window {
     physodeBench: typeof physodeBench;
-    physode: { state: typeof state; frames: () => number; plotCounts: () => { error: number; energy: number } };
+    physode: {
+      state: typeof state;
+      frames: () => number;
+      plotCounts: () => { error: number; energy: number };
+      plotNotes: () => { error: string | null; energy: string | null };
+    };
   }
 }
 window.physodeBench = physodeBench;
-window.physode = { state, frames: () => frames, plotCounts: () => plots.counts() };
+window.physode = { state, frames: () => frames, plotCounts: () => plots.counts(), plotNotes: () => plots.emptyNotes() };
 
 // Go: fill the panel, load the URL's selection, start the loop.
 setPlaying(false);

@@ -18,6 +18,7 @@ const AXIS = { stroke: '#aab4c0', grid: { stroke: '#2a3340', width: 1 }, ticks: 
 export class Plots {
   private error: uPlot;
   private energy: uPlot;
+  private readonly notes: { error: HTMLElement; energy: HTMLElement };
   private time = 0;
   /** Called with a time when the user clicks a chart. */
   onSeek: (t: number) => void = () => undefined;
@@ -68,6 +69,15 @@ export class Plots {
       [[], [], []],
       energyEl,
     );
+    const note = (el: HTMLElement): HTMLElement => {
+      const div = document.createElement('div');
+      div.className = 'plot-empty';
+      div.hidden = true;
+      el.style.position = 'relative';
+      el.append(div);
+      return div;
+    };
+    this.notes = { error: note(errorEl), energy: note(energyEl) };
     for (const u of [this.error, this.energy]) {
       u.over.addEventListener('click', () => {
         const left = u.cursor.left ?? -1;
@@ -81,6 +91,22 @@ export class Plots {
     const none = t.map(() => null);
     this.error.setData([t, d.error ? Array.from(d.error) : none] as uPlot.AlignedData);
     this.energy.setData([t, Array.from(d.trueEnergy), d.predictedEnergy ? Array.from(d.predictedEnergy) : none] as uPlot.AlignedData);
+  }
+
+  /**
+   * A sentence over a chart that has nothing to draw (null: none). An empty grid alone does not
+   * say whether data are missing, loading or failed.
+   */
+  setEmpty(chart: 'error' | 'energy', sentence: string | null): void {
+    const el = this.notes[chart];
+    el.textContent = sentence ?? '';
+    el.hidden = sentence === null;
+  }
+
+  /** The sentences shown over the charts (for tests). */
+  emptyNotes(): { error: string | null; energy: string | null } {
+    const text = (el: HTMLElement) => (el.hidden ? null : el.textContent);
+    return { error: text(this.notes.error), energy: text(this.notes.energy) };
   }
 
   /** Moves the time line (redraws without rebuilding paths). */
