@@ -5,9 +5,9 @@
  * python3-torch is importable, the PyTorch reference (../shared/bench/torch_reference.py) runs
  * in the same run, workload by workload just before each backend, and the ratio is printed.
  *
- * Options: --backends wasm,wasm:k1,wasm:w2,cpu (default: every available one and these variants;
+ * Options: --backends wasm,wasm:k1,cpu (default: every available one and these variants;
  * `wasm:kN` is the wasm backend with N kernel threads, PHYSODE_KERNEL_THREADS=N (src/kernels; the
- * default is 2 here), `wasm:wN` data-parallel steps over N worker threads (src/parallel/)), --iters N (default 20) and --warmup N (default 5) updates, as the
+ * default is 2 here)), --iters N (default 20) and --warmup N (default 5) updates, as the
  * reference (the same number of Adam updates before timing, so adaptive solves see the same field;
  * 15 untimed passes without an update come first, for V8's JIT),
  * --workloads W1,W2 (default all), --no-torch.
@@ -104,14 +104,12 @@ async function gemmFloor(w: Workload, nfeForward: number, nfeBackward: number): 
 const JIT_WARMUP = 15;
 
 /** Runs inside a child process: one backend, the chosen workloads; prints one JSON line each. */
-async function child(backend: string, names: string[], iters: number, warmup: number, workers: number): Promise<void> {
+async function child(backend: string, names: string[], iters: number, warmup: number): Promise<void> {
   const tf = await import('@tensorflow/tfjs-core');
   const { initBackend } = await import('../src/backend/backend.js');
   const { NeuralODE, applyGradients } = await import('../src/model/neural-ode.js');
-  const { NeuralOdePort } = await import('../src/train/neural-ode-port.js');
-  const { DataParallelModel } = await import('../src/parallel/data-parallel-model.js');
   const info = await initBackend(backend as 'wasm');
-  console.log(JSON.stringify({ backendInfo: workers > 1 ? `${info.detail}; data-parallel over ${workers} worker threads (1 kernel thread each)` : info.detail }));
+  console.log(JSON.stringify({ backendInfo: info.detail }));
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) {
     const model = new NeuralODE({
       dim: w.dim,
@@ -128,34 +126,12 @@ async function child(backend: string, names: string[], iters: number, warmup: nu
     const target = tf.stack([y0, tf.randomNormal([w.batch, w.dim], 0, 1, 'float32', 2)]) as import('@tensorflow/tfjs-core').Tensor3D;
     const opt = tf.train.adam(1e-3);
     // One training step (update or not); returns its forward and backward NFE.
-    let step: (update: boolean) => { nfe: number; nfeBackward?: number };
-    let parallel: import('../src/parallel/data-parallel-model.js').DataParallelModel | null = null;
-    if (workers > 1) {
-      // Through the trainer's interface: host arrays in, [B, W, D] targets.
-      const port = new NeuralOdePort(model);
-      parallel = await DataParallelModel.create(port, workers);
-      const dp = parallel;
-      const y0h = y0.dataSync() as Float32Array;
-      const tgt = tf.tidy(() => tf.transpose(target, [1, 0, 2]).dataSync() as Float32Array);
-      const ts = Float64Array.of(0, 1);
-      step = (update) => {
-        const r = dp.lossAndGradients(y0h, w.batch, ts, tgt);
-        if (update) {
-          const named: import('@tensorflow/tfjs-core').NamedTensorMap = {};
-          for (const v of port.variables) named[v.variable.name] = r.grads.get(v.name)!;
-          applyGradients(opt, named);
-        }
-        tf.dispose([...r.grads.values()]);
-        return { nfe: r.nfe };
-      };
-    } else {
-      step = (update) => {
-        const r = model.lossAndGradients(y0, [0, 1], target);
-        if (update) applyGradients(opt, r.grads);
-        for (const g of Object.values(r.grads)) g.dispose();
-        return { nfe: r.stats.nfe, nfeBackward: r.stats.nfeBackward ?? 0 };
-      };
-    }
+    const step = (update: boolean): { nfe: number; nfeBackward?: number } => {
+      const r = model.lossAndGradients(y0, [0, 1], target);
+      if (update) applyGradients(opt, r.grads);
+      for (const g of Object.values(r.grads)) g.dispose();
+      return { nfe: r.stats.nfe, nfeBackward: r.stats.nfeBackward ?? 0 };
+    };
     const times: number[] = [];
     const cpuTimes: number[] = [];
     const nfes: number[] = [];
@@ -188,13 +164,11 @@ async function child(backend: string, names: string[], iters: number, warmup: nu
       nfe_backward: nfeBack.length > 0 ? median(nfeBack) : undefined,
       ms_per_nfe: +(med / nfe).toFixed(4),
       cpu_ms: +median(cpuTimes).toFixed(2),
-      // Not a floor for the data-parallel step, which splits the batch.
-      gemm_floor_ms: parallel ? undefined : +(await gemmFloor(w, nfe, median(nfeBack))).toFixed(2),
+      gemm_floor_ms: +(await gemmFloor(w, nfe, median(nfeBack))).toFixed(2),
     };
     console.log(JSON.stringify(res));
     opt.dispose();
-    if (parallel) parallel.dispose();
-    else model.dispose();
+    model.dispose();
     y0.dispose();
     target.dispose();
   }
@@ -229,7 +203,7 @@ export async function run(args: readonly string[]): Promise<void> {
   const names = values.workloads!.split(',');
   const here = dirname(fileURLToPath(import.meta.url));
   const root = resolve(here, '..');
-  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:k1', 'wasm:w2', 'cpu'];
+  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:k1', 'cpu'];
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are noisy on a shared machine; compare ratios from the same run)`);
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) console.log(`${w.name}: ${w.describe}`);
 
@@ -251,11 +225,10 @@ export async function run(args: readonly string[]): Promise<void> {
     }
     for (const backend of backends) {
       if (unavailable.has(backend)) continue;
-      // `wasm:k1`: 1 kernel thread; `wasm:w2`: data-parallel over 2 worker threads.
+      // `wasm:k1`: 1 kernel thread.
       const [backendName, variant = ''] = backend.split(':');
-      const workers = /^w\d+$/.test(variant) ? variant.slice(1) : '1';
       const kernelThreads = /^k\d+$/.test(variant) ? variant.slice(1) : (process.env.PHYSODE_KERNEL_THREADS ?? '');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup), workers], {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup)], {
         encoding: 'utf8',
         cwd: root,
         env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_KERNEL_THREADS: kernelThreads },
@@ -299,6 +272,6 @@ export async function run(args: readonly string[]): Promise<void> {
 
 // Child mode: `node --import tsx bench/train.ts --child <backend> <W1,W2> <iters> <warmup>`.
 if (process.argv[2] === '--child') {
-  const [backend, names, iters, warmup, workers] = process.argv.slice(3);
-  await child(backend, names.split(','), Number(iters), Number(warmup), Number(workers ?? 1));
+  const [backend, names, iters, warmup] = process.argv.slice(3);
+  await child(backend, names.split(','), Number(iters), Number(warmup));
 }

@@ -1,8 +1,8 @@
 /** The Neural ODE's configuration: what config.json holds. */
 import type { ActivationName } from '../nn/activation.js';
 import { checkActivation } from '../nn/activation.js';
-import type { NormKind } from '../nn/normalization.js';
-import { checkNormKind } from '../nn/normalization.js';
+import type { NormKind } from '../nn/registry.js';
+import { checkNormKind } from '../nn/registry.js';
 import type { MethodName } from '../ode/tableaux/index.js';
 import { tableauFor } from '../ode/tableaux/index.js';
 import { InvalidArgumentError } from '../util/errors.js';

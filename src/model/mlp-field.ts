@@ -1,67 +1,34 @@
 /**
- * The vector field backbone: an MLP whose hidden layers are linear → normalisation at time t →
- * activation, with an optional time input (t appended to the state) and a final linear layer.
- * Implements the solver's VectorField contract with a hand-written vector–Jacobian product that,
- * like the evaluation, runs entirely in this project's WebAssembly SIMD kernels (src/kernels:
- * matrix products with fused bias and sigmoid, activations, batch statistics and the batch
- * norm's backward), one call per layer, on arrays resident in the kernels' memory: TF.js only sees
- * the field's input and output. (Run op by op in TF.js, the ~1,000 kernel calls of a training step
- * cost 5–30 µs of dispatch each, and its wasm products ran at 10–27 GFLOP/s.)
- *
- * Logical parameter names (used for state, files and gradients):
- *   field.layers.{i}.linear.weight [out, in], field.layers.{i}.linear.bias [out],
- *   field.layers.{i}.norm.{weight,bias,running_mean,running_var,...}, field.output.{weight,bias}.
+ * The MLP (mlp.ts) as the solver's VectorField, evaluated and differentiated in this project's
+ * WebAssembly SIMD kernels (src/kernels: matrix products with fused bias and sigmoid, activations,
+ * batch statistics and the batch norm's backward), one call per layer, on arrays resident in the
+ * kernels' memory: TF.js only sees the field's input and output. The weights are prepared once
+ * per solve (kernel-weights.ts); each normalisation layer is called through its interface
+ * (src/nn/normalization.ts), and skipped when its descriptor says it is the identity.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { EvalRequest, FieldOutput, FieldTape, GradientSink, HostMatrix, VectorField } from '../ode/field.js';
-import { Linear } from '../nn/linear.js';
+import type { EvalRequest, FieldOutput, FieldTape, VectorField } from '../ode/field.js';
 import type { ActivationName } from '../nn/activation.js';
-import { createNormalization } from '../nn/create.js';
-import type { NormKind, Normalization, StateArray } from '../nn/normalization.js';
-import { BatchNormBase, type HostBnTape } from '../nn/batch-norm-base.js';
+import type { Linear } from '../nn/linear.js';
+import { normDescriptor } from '../nn/registry.js';
+import type { NormTape, StateArray } from '../nn/normalization.js';
 import { InvalidArgumentError } from '../util/errors.js';
 import {
   affineActivation,
   affineActivationGrad,
   intoResident,
   matmul,
-  pinArrays,
   sigmoidGrad,
   withKernelThreads,
   type ColumnAffine,
   type KernelActivation,
   type PinnedArray,
-  type PinnedSet,
 } from '../kernels/host-kernels.js';
-import { Rng } from '../util/rng.js';
+import { FIELD_PREFIX, Mlp, type HiddenLayer, type MlpFieldConfig } from './mlp.js';
+import { kernelWeights, type KernelWeights } from './kernel-weights.js';
+import { KernelGradientSink, type HostMatrix } from './kernel-gradient-sink.js';
 
-export interface MlpFieldConfig {
-  /** State dimension. */
-  readonly dim: number;
-  /** Number of hidden layers (each linear → norm → activation; default 2) and their width (default 64). */
-  readonly depth: number;
-  readonly width: number;
-  readonly activation: ActivationName;
-  readonly norm: NormKind;
-  /** Append t to the input of the first layer. */
-  readonly timeInput: boolean;
-  /** The model's span [t0, T] (TA-BN's grid). */
-  readonly timeSpan: readonly [number, number];
-  /** TA-BN's M (default 100). */
-  readonly gridIntervals: number;
-  readonly eps: number;
-  /** Running-statistics momentum; null: cumulative average (PyTorch's momentum=None). */
-  readonly momentum: number | null;
-  readonly affine: boolean;
-  /** Seed of the weight initialisation. */
-  readonly seed: number;
-}
-
-interface HiddenLayer {
-  readonly linear: Linear;
-  /** NoNormalization or a batch normalisation (BatchNormBase: minibatch, popti, pop, tabn). */
-  readonly norm: Normalization;
-}
+export { FIELD_PREFIX, type MlpFieldConfig } from './mlp.js';
 
 /** A hidden layer's values, resident in the kernels' memory: its output, and what its backward needs. */
 interface LayerTape {
@@ -69,7 +36,7 @@ interface LayerTape {
   readonly out: PinnedArray;
   /** z, the linear map's output (absent for tanh without normalisation, whose backward needs only s). */
   readonly z: PinnedArray | null;
-  readonly normTape: HostBnTape | null;
+  readonly normTape: NormTape | null;
   /** The normalisation's per-column scale and shift (batch norms with softplus or SiLU). */
   readonly affine: ColumnAffine | null;
 }
@@ -96,148 +63,64 @@ class MlpTape implements FieldTape {
   }
 }
 
-/**
- * The weights as the kernels use them, made once per solve from the parameters (see
- * MlpField.hostWeights) and pinned in the kernels' memory: per linear layer (the output layer
- * last) the forward map [in, out] and shift [out], and the backward map [out, in] (for the first
- * layer without the time column: the VJP is with respect to y).
- */
-interface HostWeights {
-  readonly forward: PinnedArray[];
-  readonly shift: PinnedArray[];
-  readonly backward: PinnedArray[];
-  readonly pinned: PinnedSet;
-}
-
-export const FIELD_PREFIX = 'field.';
-
 /** The kernels' activation of hidden layers (tanh runs as a sigmoid: see MlpField.hostWeights). */
 const KERNEL_ACTIVATION: Record<ActivationName, KernelActivation> = { tanh: 'sigmoid', softplus: 'softplus', silu: 'silu' };
 
-export class MlpField implements VectorField {
+export class MlpField implements VectorField<KernelGradientSink> {
   readonly dim: number;
   readonly config: MlpFieldConfig;
-  readonly hidden: HiddenLayer[] = [];
-  readonly output: Linear;
+  readonly mlp: Mlp;
   /** tfjs variable name → logical name. */
   private readonly logicalOf = new Map<string, string>();
   /** Made once per solve (beginSolve … endSolve). */
-  private cache: HostWeights | null = null;
-  /** tanh layers carry s = sigmoid(2z) = (tanh(z) + 1) / 2 (see hostWeights). */
+  private cache: KernelWeights | null = null;
+  /** tanh layers carry s = sigmoid(2z) = (tanh(z) + 1) / 2 (see kernel-weights.ts). */
   private readonly sForm: boolean;
+  private readonly identityNorm: boolean;
   private readonly activation: KernelActivation;
+  /** Nesting depth of beginSolve/endSolve (a training step brackets its forward and backward solve once more). */
   private depthOfSolve = 0;
 
   constructor(config: MlpFieldConfig, variablePrefix: string) {
-    const c = config;
-    for (const [k, v] of [['dim', c.dim], ['depth', c.depth], ['width', c.width]] as const) {
-      if (!(Number.isInteger(v) && v >= (k === 'depth' ? 0 : 1))) throw new InvalidArgumentError(`field ${k} must be a positive integer, got ${v}`);
-    }
-    this.config = c;
-    this.dim = c.dim;
-    const rng = new Rng(c.seed);
-    let inFeatures = c.dim + (c.timeInput ? 1 : 0);
-    for (let i = 0; i < c.depth; i++) {
-      const base = `${FIELD_PREFIX}layers.${i}.`;
-      const linear = new Linear(inFeatures, c.width, rng, `${variablePrefix}${base}linear.`);
-      const norm = createNormalization(c.norm, {
-        numFeatures: c.width,
-        eps: c.eps,
-        momentum: c.momentum,
-        affine: c.affine,
-        timeSpan: c.timeSpan,
-        gridIntervals: c.gridIntervals,
-        namePrefix: `${variablePrefix}${base}norm.`,
-      });
-      this.hidden.push({ linear, norm });
-      inFeatures = c.width;
-    }
-    this.output = new Linear(inFeatures, c.dim, rng, `${variablePrefix}${FIELD_PREFIX}output.`);
-    this.sForm = c.activation === 'tanh';
-    this.activation = KERNEL_ACTIVATION[c.activation];
+    this.mlp = new Mlp(config, variablePrefix);
+    this.config = config;
+    this.dim = config.dim;
+    this.sForm = config.activation === 'tanh';
+    this.identityNorm = normDescriptor(config.norm).identity;
+    this.activation = KERNEL_ACTIVATION[config.activation];
     for (const [name, v] of Object.entries(this.parameters())) this.logicalOf.set(v.name, name);
+  }
+
+  get hidden(): readonly HiddenLayer[] {
+    return this.mlp.hidden;
+  }
+
+  get output(): Linear {
+    return this.mlp.output;
   }
 
   /** Trainable variables by logical name. */
   parameters(): Record<string, tf.Variable> {
-    const out: Record<string, tf.Variable> = {};
-    this.hidden.forEach((l, i) => {
-      for (const [k, v] of Object.entries(l.linear.parameters())) out[`${FIELD_PREFIX}layers.${i}.linear.${k}`] = v;
-      for (const [k, v] of Object.entries(l.norm.parameters())) out[`${FIELD_PREFIX}layers.${i}.norm.${k}`] = v;
-    });
-    for (const [k, v] of Object.entries(this.output.parameters())) out[`${FIELD_PREFIX}output.${k}`] = v;
-    return out;
+    return this.mlp.parameters();
   }
 
   /** Normalisation buffers by logical name. */
   buffers(): Record<string, StateArray> {
-    const out: Record<string, StateArray> = {};
-    this.hidden.forEach((l, i) => {
-      for (const [k, v] of Object.entries(l.norm.getState())) out[`${FIELD_PREFIX}layers.${i}.norm.${k}`] = v;
-    });
-    return out;
+    return this.mlp.buffers();
   }
 
   setBuffers(state: Record<string, StateArray>): void {
-    this.hidden.forEach((l, i) => {
-      const prefix = `${FIELD_PREFIX}layers.${i}.norm.`;
-      const mine: Record<string, StateArray> = {};
-      for (const [k, v] of Object.entries(state)) if (k.startsWith(prefix)) mine[k.slice(prefix.length)] = v;
-      l.norm.setState(mine);
-    });
+    this.mlp.setBuffers(state);
+  }
+
+  gradientSink(): KernelGradientSink {
+    return new KernelGradientSink();
   }
 
   beginSolve(): void {
     if (this.depthOfSolve++ > 0) return;
     for (const l of this.hidden) l.norm.beginSolve?.();
-    this.cache = this.hostWeights();
-  }
-
-  /**
-   * The kernels' maps. For tanh, hidden layers carry s = sigmoid(2z) instead of a = tanh(z) =
-   * 2s − 1 (one fused kernel instead of an exp-based tanh), and the maps absorb the conversions
-   * (with a normalisation, its scale and shift take the 2 instead):
-   *   layer 0:  2z = x₀ (2W₀ᵀ) + 2b₀;   layer i > 0:  2z = s (4Wᵢᵀ) + 2(bᵢ − Wᵢ·1);
-   *   output:   f = s (2W_oᵀ) + (b_o − W_o·1);
-   * backward: tanh' = 1 − a² = 4 s (1 − s), the 4 absorbed in the backward map 4W (W₀ for layer 0).
-   * Softplus and SiLU layers carry a itself: plain maps Wᵀ, b and W.
-   */
-  private hostWeights(): HostWeights {
-    const layers = [...this.hidden.map((l) => l.linear), this.output];
-    const forward: Float32Array[] = [];
-    const shift: Float32Array[] = [];
-    const backward: Float32Array[] = [];
-    const noNorm = this.config.norm === 'none';
-    layers.forEach((lin, i) => {
-      const [nOut, nIn] = lin.weight.shape as [number, number];
-      const w = lin.weight.dataSync() as Float32Array;
-      const b = lin.bias.dataSync() as Float32Array;
-      const fromS = this.sForm && i > 0; // the input is s of the previous layer
-      const inner = this.sForm && noNorm && i < layers.length - 1 ? 2 : 1; // sigmoid(2z), unless a normalisation follows
-      const wScale = (fromS ? 2 : 1) * inner;
-      const fw = new Float32Array(nIn * nOut);
-      const fb = new Float32Array(nOut);
-      for (let o = 0; o < nOut; o++) {
-        let rowSum = 0;
-        for (let k = 0; k < nIn; k++) {
-          fw[k * nOut + o] = wScale * w[o * nIn + k];
-          rowSum += w[o * nIn + k];
-        }
-        fb[o] = inner * (b[o] - (fromS ? rowSum : 0));
-      }
-      forward.push(fw);
-      shift.push(fb);
-      // The VJP is with respect to y: the first layer's time column (its last) is dropped.
-      const nBack = i === 0 ? this.dim : nIn;
-      const bw = new Float32Array(nOut * nBack);
-      const bScale = fromS ? 4 : 1;
-      for (let o = 0; o < nOut; o++) for (let k = 0; k < nBack; k++) bw[o * nBack + k] = bScale * w[o * nIn + k];
-      backward.push(bw);
-    });
-    const pinned = pinArrays([...forward, ...shift, ...backward]);
-    const n = layers.length;
-    const at = (j: number) => pinned.arrays.slice(j * n, (j + 1) * n);
-    return { forward: at(0), shift: at(1), backward: at(2), pinned };
+    this.cache = kernelWeights(this.mlp, this.sForm, this.identityNorm);
   }
 
   endSolve(): void {
@@ -276,7 +159,7 @@ export class MlpField implements VectorField {
     const size = rows * this.config.width;
     const width = this.config.width;
     const norm = this.hidden[i].norm;
-    if (!(norm instanceof BatchNormBase)) {
+    if (this.identityNorm) {
       if (this.sForm) return { out: intoResident(size, (o) => matmul(x, rows, forward[i], width, shift[i], 'sigmoid', o)), z: null, normTape: null, affine: null };
       const z = intoResident(size, (o) => matmul(x, rows, forward[i], width, shift[i], 'linear', o));
       try {
@@ -287,9 +170,9 @@ export class MlpField implements VectorField {
       }
     }
     const z = intoResident(size, (o) => matmul(x, rows, forward[i], width, shift[i], 'linear', o));
-    let normTape: HostBnTape | null = null;
+    let normTape: NormTape | null = null;
     try {
-      const r = norm.hostForward(z, rows, req);
+      const r = norm.forward(z, rows, req);
       normTape = r.tape ?? null;
       // tanh: s = sigmoid(2·norm(z)) = (tanh(norm(z)) + 1) / 2; else a = act(norm(z))
       const affine = this.sForm ? { scale: r.scale.map((v) => 2 * v), shift: r.shift.map((v) => 2 * v) } : { scale: r.scale, shift: r.shift };
@@ -335,7 +218,7 @@ export class MlpField implements VectorField {
    * weight gradients into the sink (host matrices: nothing is read back), and a product with the
    * backward map.
    */
-  vjp(tape: FieldTape, cotangent: tf.Tensor2D, sink: GradientSink | null, paramScale: number): tf.Tensor2D {
+  vjp(tape: FieldTape, cotangent: tf.Tensor2D, sink: KernelGradientSink | null, paramScale: number): tf.Tensor2D {
     const tp = tape as MlpTape;
     return this.withCache(() => {
       const { backward } = this.cache!;
@@ -380,22 +263,22 @@ export class MlpField implements VectorField {
   }
 
   /** dL/dz of hidden layer i from g = dL/d(its output) (for tanh: 4·dL/da, see hostWeights). */
-  private layerBackward(i: number, lt: LayerTape, g: Float32Array | PinnedArray, rows: number, sink: GradientSink | null, paramScale: number): PinnedArray {
+  private layerBackward(i: number, lt: LayerTape, g: Float32Array | PinnedArray, rows: number, sink: KernelGradientSink | null, paramScale: number): PinnedArray {
     const size = rows * this.config.width;
     const width = this.config.width;
     const norm = this.hidden[i].norm;
     const prefix = `${FIELD_PREFIX}layers.${i}.norm.`;
-    if (!(norm instanceof BatchNormBase)) {
+    if (this.identityNorm) {
       // tanh: 4 dL/da · s(1 − s); else dL/da · act'(z)
       return intoResident(size, (o) => (this.sForm ? sigmoidGrad(g, lt.out, o) : affineActivationGrad(g, lt.z!, rows, width, this.activation, null, o)));
     }
     if (this.sForm) {
       // the sigmoid's derivative is applied inside the normalisation's backward (one pass)
-      return intoResident(size, (o) => norm.hostBackward(lt.normTape!, g, lt.z!, rows, sink, prefix, paramScale, lt.out, o));
+      return intoResident(size, (o) => norm.backward(lt.normTape!, g, lt.z!, rows, sink, prefix, paramScale, lt.out, o));
     }
     const gn = intoResident(size, (o) => affineActivationGrad(g, lt.z!, rows, width, this.activation, lt.affine, o));
     try {
-      return intoResident(size, (o) => norm.hostBackward(lt.normTape!, gn, lt.z!, rows, sink, prefix, paramScale, undefined, o));
+      return intoResident(size, (o) => norm.backward(lt.normTape!, gn, lt.z!, rows, sink, prefix, paramScale, undefined, o));
     } finally {
       gn.set.release();
     }
@@ -416,10 +299,6 @@ export class MlpField implements VectorField {
 
   dispose(): void {
     this.endSolve();
-    for (const l of this.hidden) {
-      l.linear.dispose();
-      l.norm.dispose();
-    }
-    this.output.dispose();
+    this.mlp.dispose();
   }
 }

@@ -14,7 +14,6 @@ import type { FieldMode } from '../ode/field.js';
 import { MlpField } from './mlp-field.js';
 import { resolveConfig, type NeuralOdeConfig, type NeuralOdeConfigInput } from './config.js';
 import { TemporalAdaptiveBatchNorm } from '../nn/tabn.js';
-import { BatchNormBase } from '../nn/batch-norm-base.js';
 import type { StateArray } from '../nn/normalization.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -27,8 +26,6 @@ export const WEIGHTS_FILE = 'model.safetensors';
 let modelCounter = 0;
 
 export interface TrainOptions {
-  /** TA-BN regulariser λ·(mean((γ−1)²) + mean(β²)) over every tabn layer (default 0). */
-  readonly lambda?: number;
   /** Override the model's gradient method. */
   readonly adjoint?: boolean;
   /** Override solver settings for this call. */
@@ -39,15 +36,10 @@ export interface TrainOptions {
    * "Rethinking 'Batch' in BatchNorm", 2021, §5: population statistics in training).
    */
   readonly mode?: FieldMode;
-  /**
-   * The loss and every gradient times this (default 1): a replica's share of a data-parallel batch
-   * (its rows over the batch's), so that the replicas' results add up to the batch's.
-   */
-  readonly lossScale?: number;
 }
 
 export interface LossAndGradients {
-  /** MSE (plus the regulariser when lambda > 0). */
+  /** MSE over the outputs. */
   readonly loss: number;
   /** Gradients keyed by tfjs variable name (pass to optimizer.applyGradients); the caller disposes them. */
   readonly grads: tf.NamedTensorMap;
@@ -114,7 +106,6 @@ export class NeuralODE {
   }
 
   private lossAndGradientsInSolve(y0: tf.Tensor2D, ts: readonly number[], target: tf.Tensor3D, opts: TrainOptions): LossAndGradients {
-    const share = opts.lossScale ?? 1;
     const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: opts.mode ?? 'train', adjoint: opts.adjoint ?? this.config.adjoint }));
     let lossValue: number;
     let gradYs: tf.Tensor3D;
@@ -122,7 +113,7 @@ export class NeuralODE {
       [lossValue, gradYs] = tf.tidy(() => {
         const diff = tf.sub(sol.ys, target);
         const loss = tf.mean(tf.square(diff));
-        return [loss.dataSync()[0] * share, tf.mul(diff, (2 * share) / diff.size) as tf.Tensor3D] as const;
+        return [loss.dataSync()[0], tf.mul(diff, 2 / diff.size) as tf.Tensor3D] as const;
       });
     } catch (err) {
       sol.dispose();
@@ -133,70 +124,13 @@ export class NeuralODE {
     const g = sol.backward(gradYs);
     gradYs.dispose();
     g.y0.dispose();
-    const lambda = (opts.lambda ?? 0) * share;
     const logical = g.params;
-    if (lambda > 0) lossValue += this.addRegulariser(logical, lambda);
     const grads: tf.NamedTensorMap = {};
     const params = this.field.parameters();
     for (const [name, v] of Object.entries(params)) {
       grads[v.name] = logical[name] ?? tf.zerosLike(v);
     }
     return { loss: lossValue, grads, stats: g.stats };
-  }
-
-  /**
-   * "Precise BN" (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", arXiv:2105.07576, 2021, §3;
-   * PyTorch's torch.optim.swa_utils.update_bn): the running statistics are reset and recomputed with
-   * the current weights as the cumulative average (momentum null) of training-mode forward solves
-   * over `batches` (no gradients; only accepted steps' evaluations count, as in training), then the
-   * momentum is restored. Removes the noise and the lag of the moving average. Returns the NFE.
-   */
-  recalibrateStatistics(batches: Iterable<{ readonly y0: tf.Tensor2D; readonly ts: readonly number[] }>, solver: Partial<OdeOptions> = {}): number {
-    const norms = this.field.hidden.map((l) => l.norm).filter((n): n is BatchNormBase => n instanceof BatchNormBase);
-    if (norms.length === 0) return 0;
-    const saved = norms.map((n) => n.momentum);
-    let nfe = 0;
-    try {
-      for (const n of norms) {
-        n.resetRunningStats();
-        n.momentum = null;
-      }
-      for (const b of batches) {
-        const sol = odeint(this.field, b.y0, b.ts, this.solverOptions({ ...solver, mode: 'train' }));
-        sol.ys.dispose();
-        nfe += sol.stats.nfe;
-      }
-    } finally {
-      norms.forEach((n, i) => {
-        n.discardStaged();
-        n.momentum = saved[i];
-      });
-    }
-    return nfe;
-  }
-
-  private addRegulariser(grads: Record<string, tf.Tensor>, lambda: number): number {
-    let value = 0;
-    this.field.hidden.forEach((l, i) => {
-      if (!(l.norm instanceof TemporalAdaptiveBatchNorm) || !l.norm.weight || !l.norm.bias) return;
-      const gamma = l.norm.weight;
-      const beta = l.norm.bias;
-      const base = `field.layers.${i}.norm.`;
-      const [v, gg, gb] = tf.tidy(() => {
-        const dg = tf.sub(gamma, 1);
-        const val = tf.mul(tf.add(tf.mean(tf.square(dg)), tf.mean(tf.square(beta))), lambda);
-        return [val, tf.mul(dg, (2 * lambda) / gamma.size), tf.mul(beta, (2 * lambda) / beta.size)];
-      });
-      value += v.dataSync()[0];
-      v.dispose();
-      for (const [name, extra] of [[`${base}weight`, gg], [`${base}bias`, gb]] as const) {
-        const old = grads[name];
-        grads[name] = old ? tf.add(old, extra) : extra.clone();
-        old?.dispose();
-        extra.dispose();
-      }
-    });
-    return value;
   }
 
   /** Trainable variables by logical name (e.g. field.layers.0.linear.weight). */

@@ -3,69 +3,36 @@
  * running-statistics updates (committed only when the solver says the evaluation belongs to an
  * accepted step), and the affine γ, β. Subclasses say where γ(t), β(t) come from, which
  * running statistics evaluation mode uses, and how a batch updates them.
+ *
+ * Arithmetic (Ioffe & Szegedy, "Batch Normalization", ICML 2015, §3): in training, x̂ = (z − μ_B)
+ * / √(σ²_B + eps) with the biased batch variance; in evaluation, the running μ, σ²; out = γ x̂ + β,
+ * returned as a per-feature scale γ/√(σ² + eps) and shift β − μ·scale. Batch moments are float64
+ * sums in the WebAssembly kernels (src/kernels); the backward pass is the same paper's, expanded
+ * to dz = g·A + z·C + D per feature.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FieldMode, GradientSink } from '../ode/field.js';
 import { InvalidArgumentError } from '../util/errors.js';
-import { batchNormEval, batchNormEvalBackward, batchNormTrain, batchNormTrainBackward } from './batch-norm-math.js';
-import type { NormKind, NormOptions, NormRequest, NormTape, Normalization, StateArray } from './normalization.js';
+import type { HostGradientAccumulator, NormForward, NormOptions, NormRequest, NormTape, Normalization, StateArray } from './normalization.js';
+import type { NormKind } from './registry.js';
 import { batchNormSigmoidBackward, columnMoments, type KernelInput, type KernelOutput, type PinnedArray } from '../kernels/host-kernels.js';
-import type { Collective } from '../parallel/collective.js';
 
-/**
- * Turns one replica's batch moments (mean, biased variance over `rows`) into the moments of all
- * replicas' rows, in place (Chan, Golub & LeVeque's pairwise combination, summed over replicas:
- * M2 = Σ n_i v_i + Σ n_i m_i² − n m²); returns the total row count.
- */
-function combineMoments(collective: Collective, rows: number, mean: Float64Array, variance: Float64Array): number {
-  const F = mean.length;
-  const parts = new Float64Array(1 + 3 * F);
-  parts[0] = rows;
-  for (let f = 0; f < F; f++) {
-    parts[1 + f] = rows * mean[f];
-    parts[1 + F + f] = rows * variance[f];
-    parts[1 + 2 * F + f] = rows * mean[f] * mean[f];
-  }
-  const total = collective.sum(parts);
-  const n = total[0];
-  for (let f = 0; f < F; f++) {
-    const m = total[1 + f] / n;
-    mean[f] = m;
-    variance[f] = Math.max(0, (total[1 + F + f] + total[1 + 2 * F + f] - n * m * m) / n);
-  }
-  return n;
-}
-
-/** γ(t), β(t) for one evaluation, and how to send their gradients back to the parameters. */
+/** γ(t), β(t) for one evaluation (host values), and how to send their gradients back to the parameters. */
 export interface Affine {
-  readonly gamma: tf.Tensor1D | null;
-  readonly beta: tf.Tensor1D | null;
-  /** γ(t), β(t) on the host when the normalisation computed them there (saves reading them back). */
-  readonly gammaValues?: Float32Array;
-  readonly betaValues?: Float32Array;
-  /** True when gamma/beta were computed for this call (and must be disposed with it). */
-  readonly owned: boolean;
-  distribute(dGamma: tf.Tensor1D, dBeta: tf.Tensor1D, sink: GradientSink, prefix: string, scale: number): void;
-  /** The same for gradients computed on the host (adds into the sink's host accumulators). */
-  distributeHost(dGamma: Float64Array, dBeta: Float64Array, sink: GradientSink, prefix: string, scale: number): void;
-  dispose(): void;
+  readonly gamma: Float32Array | null;
+  readonly beta: Float32Array | null;
+  /** Adds scale·dγ(t), scale·dβ(t) into the parameters' gradients (the sink's host accumulators). */
+  distribute(dGamma: Float64Array, dBeta: Float64Array, sink: HostGradientAccumulator, prefix: string, scale: number): void;
 }
 
-/**
- * What the host-statistics path keeps for the backward pass: the statistics used (batch or
- * running), 1/√(σ² + eps), γ·rstd, and where γ's and β's gradients go.
- */
-export class HostBnTape implements NormTape {
+/** What the backward pass needs: the statistics used (batch or running), 1/√(σ² + eps), γ·rstd, and where γ's and β's gradients go. */
+class BnTape implements NormTape {
   constructor(
     readonly train: boolean,
     readonly mean: Float64Array,
     readonly rstd: Float64Array,
     readonly scale: Float64Array,
     readonly affine: Affine,
-    /** Rows the batch statistics were taken over (all replicas' with a collective). */
     readonly rows: number,
-    /** Data-parallel replicas whose batch shares the statistics; null: this batch alone. */
-    readonly collective: Collective | null,
   ) {}
   dispose(): void {}
 }
@@ -73,39 +40,16 @@ export class HostBnTape implements NormTape {
 interface Staged {
   readonly t: number;
   readonly index: number;
-  /** Batch mean and biased batch variance, as tensors (tensor path) or host arrays (host path). */
-  readonly mean: tf.Tensor1D | Float32Array;
-  readonly variance: tf.Tensor1D | Float32Array;
+  /** Batch mean and biased batch variance. */
+  readonly mean: Float32Array;
+  readonly variance: Float32Array;
   readonly n: number;
-}
-
-const hostOf = (x: tf.Tensor1D | Float32Array): Float32Array => (x instanceof Float32Array ? x : (x.dataSync() as Float32Array));
-const disposeStat = (x: tf.Tensor1D | Float32Array): void => {
-  if (!(x instanceof Float32Array)) x.dispose();
-};
-
-class BnTape implements NormTape {
-  constructor(
-    readonly train: boolean,
-    readonly xhat: tf.Tensor2D,
-    readonly scale: tf.Tensor1D,
-    readonly affine: Affine,
-  ) {}
-  dispose(): void {
-    this.xhat.dispose();
-    this.scale.dispose();
-    this.affine.dispose();
-  }
 }
 
 export abstract class BatchNormBase implements Normalization {
   abstract readonly kind: NormKind;
   readonly numFeatures: number;
   readonly eps: number;
-  /**
-   * Running-statistics momentum; null: cumulative moving average (PyTorch `momentum=None`).
-   * Mutable, like PyTorch's attribute: recalibration (src/model/neural-ode.ts) switches it to null.
-   */
   momentum: number | null;
   readonly affine: boolean;
   private staged: Staged[] = [];
@@ -121,94 +65,37 @@ export abstract class BatchNormBase implements Normalization {
   }
 
   abstract parameters(): Record<string, tf.Variable>;
-  protected abstract affineAt(t: number, index: number): Affine;
-  /** Statistics for evaluation mode at (t, index); null means batch statistics (`minibatch`). */
-  protected abstract runningAt(t: number, index: number): { mean: Float32Array; variance: Float32Array } | null;
+  protected abstract affineFor(t: number, index: number): Affine;
+  abstract statisticsAt(t: number, index: number): { mean: Float32Array; variance: Float32Array } | null;
   /** Moves the running statistics toward a batch's (mean, unbiased variance). */
   protected abstract update(t: number, index: number, mean: Float32Array, unbiasedVariance: Float32Array): void;
-  /** Running statistics back to mean 0, variance 1, counts 0 (PyTorch's reset_running_stats). */
   abstract resetRunningStats(): void;
   abstract getState(): Record<string, StateArray>;
   abstract setState(state: Record<string, StateArray>): void;
   protected abstract disposeParameters(): void;
 
-  forward(x: tf.Tensor2D, r: NormRequest): { out: tf.Tensor2D; tape?: NormTape } {
-    const affine = this.affineAt(r.t, r.index);
-    const running = r.mode === 'eval' ? this.runningAt(r.t, r.index) : null;
-    if (running === null) {
-      if (r.collective && r.collective.size > 1) {
-        affine.dispose();
-        throw new InvalidArgumentError(
-          `the tensor forward of a ${this.kind} layer takes statistics over its own batch only; data-parallel batch statistics need hostForward`,
-          'call hostForward (as the vector field does), or drop the collective',
-        );
-      }
-      if (r.mode === 'train' && x.shape[0] < 2) {
-        affine.dispose();
-        throw new InvalidArgumentError(`${this.kind} normalisation needs a batch of at least 2 in training mode, got ${x.shape[0]}`, 'raise the batch size');
-      }
-      const f = tf.tidy(() => batchNormTrain(x, affine.gamma, affine.beta, this.eps));
-      if (r.updateStats && r.mode === 'train') this.staged.push({ t: r.t, index: r.index, mean: f.mean, variance: f.variance, n: x.shape[0] });
-      else {
-        f.mean.dispose();
-        f.variance.dispose();
-      }
-      if (r.record) return { out: f.out, tape: new BnTape(true, f.xhat, f.scale, affine) };
-      if (f.xhat !== f.out) f.xhat.dispose();
-      f.scale.dispose();
-      affine.dispose();
-      return { out: f.out };
-    }
-    const f = tf.tidy(() => {
-      const mean = tf.tensor1d(running.mean);
-      const variance = tf.tensor1d(running.variance);
-      return batchNormEval(x, mean, variance, affine.gamma, affine.beta, this.eps);
-    });
-    if (r.record) return { out: f.out, tape: new BnTape(false, f.xhat, f.scale, affine) };
-    if (f.xhat !== f.out) f.xhat.dispose();
-    f.scale.dispose();
-    affine.dispose();
-    return { out: f.out };
+  affineAt(t: number, index: number): { gamma: Float32Array | null; beta: Float32Array | null } {
+    const { gamma, beta } = this.affineFor(t, index);
+    return { gamma, beta };
   }
 
-  backward(tape: NormTape, g: tf.Tensor2D, sink: GradientSink | null, prefix: string, scale: number): tf.Tensor2D {
-    const t = tape as BnTape;
-    const r = tf.tidy(() => (t.train ? batchNormTrainBackward(g, t.xhat, t.scale) : batchNormEvalBackward(g, t.xhat, t.scale)));
-    if (sink && this.affine) t.affine.distribute(r.dGamma, r.dBeta, sink, prefix, scale);
-    r.dGamma.dispose();
-    r.dBeta.dispose();
-    return r.dx;
-  }
-
-  /**
-   * Host-statistics path (same arithmetic as forward/backward, for a fused caller): given the
-   * layer's pre-normalisation values z [B, F] on the host, returns per-feature scale and shift
-   * with out = z·scale + shift (batch statistics, computed in float64 in two passes, in
-   * training mode; running statistics in evaluation mode), staging the statistics update like
-   * forward(). The caller applies them (two elementwise kernels, or folded into its activation).
-   */
-  hostForward(z: KernelInput, rows: number, r: NormRequest): { scale: Float32Array; shift: Float32Array; tape?: HostBnTape } {
+  forward(z: KernelInput, rows: number, r: NormRequest): NormForward {
     const F = this.numFeatures;
-    const running = r.mode === 'eval' ? this.runningAt(r.t, r.index) : null;
-    const collective = running === null && r.collective && r.collective.size > 1 ? r.collective : null;
-    if (running === null && r.mode === 'train' && rows < 2 && !collective) {
+    const running = r.mode === 'eval' ? this.statisticsAt(r.t, r.index) : null;
+    if (running === null && r.mode === 'train' && rows < 2) {
       throw new InvalidArgumentError(`${this.kind} normalisation needs a batch of at least 2 in training mode, got ${rows}`, 'raise the batch size');
     }
-    const affine = this.affineAt(r.t, r.index);
-    const gamma = affine.gammaValues ?? (affine.gamma ? (affine.gamma.dataSync() as Float32Array) : null);
-    const beta = affine.betaValues ?? (affine.beta ? (affine.beta.dataSync() as Float32Array) : null);
-    affine.dispose(); // the host copies are all this path needs (distributeHost keeps no tensors)
+    const affine = this.affineFor(r.t, r.index);
+    const { gamma, beta } = affine;
     const mean = new Float64Array(F);
     const variance = new Float64Array(F);
-    let n = rows;
     if (running === null) {
       // Float64 sums shifted by the first row (WebAssembly SIMD; see src/kernels).
       const m = columnMoments(z, rows, F);
       mean.set(m.mean);
       variance.set(m.variance);
-      if (collective) n = combineMoments(collective, rows, mean, variance);
       if (r.updateStats && r.mode === 'train') {
-        this.staged.push({ t: r.t, index: r.index, mean: Float32Array.from(mean), variance: Float32Array.from(variance), n });
+        this.staged.push({ t: r.t, index: r.index, mean: Float32Array.from(mean), variance: Float32Array.from(variance), n: rows });
       }
     } else {
       mean.set(running.mean);
@@ -224,92 +111,51 @@ export abstract class BatchNormBase implements Normalization {
       scale[f] = scale64[f];
       shift[f] = (beta ? beta[f] : 0) - mean[f] * scale64[f];
     }
-    return { scale, shift, tape: r.record ? new HostBnTape(running === null, mean, rstd, scale64, affine, n, collective) : undefined };
+    return { scale, shift, tape: r.record ? new BnTape(running === null, mean, rstd, scale64, affine, rows) : undefined };
   }
 
-  /**
-   * Backward of hostForward: dL/dz from g = dL/dout, both [B, F] on the host (Ioffe & Szegedy
-   * 2015, §3, as in batch-norm-math.ts, expanded to dz = g·A + z·C + D per feature); adds
-   * scale·dL/dγ, dL/dβ into the sink's host accumulators.
-   */
-  hostBackward(tape: HostBnTape, gIn: KernelInput, z: KernelInput, rows: number, sink: GradientSink | null, prefix: string, scale: number, sigmoidOut?: KernelInput, out?: Float32Array): Float32Array;
-  hostBackward(tape: HostBnTape, gIn: KernelInput, z: KernelInput, rows: number, sink: GradientSink | null, prefix: string, scale: number, sigmoidOut: KernelInput | undefined, out: PinnedArray): PinnedArray;
-  hostBackward(
-    tape: HostBnTape,
-    gIn: KernelInput,
-    z: KernelInput,
-    rows: number,
-    sink: GradientSink | null,
-    prefix: string,
-    scale: number,
-    /** When given, g = gIn · s(1 − s) (a sigmoid's derivative applied first, in the same pass). */
-    sigmoidOut?: KernelInput,
-    /** Where to write dL/dz ([rows, F]): a JavaScript or resident array; a new array when absent. */
-    out?: KernelOutput,
-  ): KernelOutput {
+  backward(tape: NormTape, gIn: KernelInput, z: KernelInput, rows: number, sink: HostGradientAccumulator | null, prefix: string, scale: number, sigmoidOut?: KernelInput, out?: Float32Array): Float32Array;
+  backward(tape: NormTape, gIn: KernelInput, z: KernelInput, rows: number, sink: HostGradientAccumulator | null, prefix: string, scale: number, sigmoidOut: KernelInput | undefined, out: PinnedArray): PinnedArray;
+  backward(tape: NormTape, gIn: KernelInput, z: KernelInput, rows: number, sink: HostGradientAccumulator | null, prefix: string, scale: number, sigmoidOut?: KernelInput, out?: KernelOutput): KernelOutput {
+    const t = tape as BnTape;
     const F = this.numFeatures;
-    const { mean, rstd } = tape;
+    const { mean, rstd } = t;
     const dGamma = new Float64Array(F); // Σ g x̂ with x̂ = (z − μ)·rstd
     // Two passes in WebAssembly SIMD (src/kernels): the column sums Σ g, Σ g z (g after the
     // sigmoid's derivative), then dz = g·A + z·C + D with per-feature A, C, D from those sums.
-    // With replicas, dz needs the sums over the whole batch; γ's and β's gradients take this
-    // replica's own (the replicas' gradients are added afterwards).
-    const { dz, sumG: sg } = batchNormSigmoidBackward(gIn, sigmoidOut ?? null, z, rows, F, (sg, sgz) => {
+    const { dz, sumG } = batchNormSigmoidBackward(gIn, sigmoidOut ?? null, z, rows, F, (sg, sgz) => {
       for (let f = 0; f < F; f++) dGamma[f] = rstd[f] * (sgz[f] - mean[f] * sg[f]);
-      let allG = sg;
-      let allGamma = dGamma;
-      if (tape.collective && tape.train) {
-        const both = new Float64Array(2 * F);
-        both.set(sg);
-        both.set(sgz, F);
-        const total = tape.collective.sum(both);
-        allG = total.subarray(0, F);
-        allGamma = new Float64Array(F);
-        for (let f = 0; f < F; f++) allGamma[f] = rstd[f] * (total[F + f] - mean[f] * allG[f]);
-      }
-      const n = tape.rows;
+      const n = t.rows;
       const A = new Float32Array(F);
       const C = new Float32Array(F);
       const D = new Float32Array(F);
       for (let f = 0; f < F; f++) {
-        const sc = tape.scale[f];
+        const sc = t.scale[f];
         A[f] = sc;
-        if (tape.train) {
-          const mgx = allGamma[f] / n;
+        if (t.train) {
+          const mgx = dGamma[f] / n;
           C[f] = -sc * rstd[f] * mgx;
-          D[f] = sc * (mean[f] * rstd[f] * mgx - allG[f] / n);
+          D[f] = sc * (mean[f] * rstd[f] * mgx - sg[f] / n);
         }
       }
       return { a: A, c: C, d: D };
     }, out);
-    if (sink && this.affine) tape.affine.distributeHost(dGamma, sg, sink, prefix, scale);
+    if (sink && this.affine) t.affine.distribute(dGamma, sumG, sink, prefix, scale);
     return dz;
-  }
-
-  apply(x: tf.Tensor2D, t: number, mode: FieldMode, index = 0): tf.Tensor2D {
-    return this.forward(x, { t, index, mode, updateStats: false, record: false }).out;
   }
 
   commitStaged(): void {
     const staged = this.staged;
     this.staged = [];
     for (const s of staged) {
-      const mean = hostOf(s.mean);
-      const biased = hostOf(s.variance);
-      const unbiased = new Float32Array(biased.length);
+      const unbiased = new Float32Array(s.variance.length);
       const c = s.n / (s.n - 1); // PyTorch keeps the unbiased variance in its running statistics
-      for (let i = 0; i < biased.length; i++) unbiased[i] = biased[i] * c;
-      this.update(s.t, s.index, mean, unbiased);
-      disposeStat(s.mean);
-      disposeStat(s.variance);
+      for (let i = 0; i < s.variance.length; i++) unbiased[i] = s.variance[i] * c;
+      this.update(s.t, s.index, s.mean, unbiased);
     }
   }
 
   discardStaged(): void {
-    for (const s of this.staged) {
-      disposeStat(s.mean);
-      disposeStat(s.variance);
-    }
     this.staged = [];
   }
 
@@ -337,14 +183,9 @@ export class VectorAffine {
   }
   at(): Affine {
     return {
-      gamma: this.weight,
-      beta: this.bias,
-      owned: false,
+      gamma: this.weight ? (this.weight.dataSync() as Float32Array) : null,
+      beta: this.bias ? (this.bias.dataSync() as Float32Array) : null,
       distribute(dGamma, dBeta, sink, prefix, scale) {
-        sink.add(`${prefix}weight`, dGamma, scale);
-        sink.add(`${prefix}bias`, dBeta, scale);
-      },
-      distributeHost(dGamma, dBeta, sink, prefix, scale) {
         const F = dGamma.length;
         const w = sink.hostAccumulator(`${prefix}weight`, [F]);
         const b = sink.hostAccumulator(`${prefix}bias`, [F]);
@@ -353,7 +194,6 @@ export class VectorAffine {
           b[f] += scale * dBeta[f];
         }
       },
-      dispose() {},
     };
   }
   dispose(): void {

@@ -1,10 +1,10 @@
-/** Layers: linear, activations, and the five normalisations of TABN.md. */
+/** Layers: linear, activation names, and the five normalisations of TABN.md behind one registry. */
 export { Linear } from './linear.js';
-export { ACTIVATIONS, activate, checkActivation } from './activation.js';
+export { ACTIVATIONS, checkActivation } from './activation.js';
 export type { ActivationName } from './activation.js';
-export { NORM_KINDS, checkNormKind } from './normalization.js';
-export type { NormKind, NormOptions, Normalization, NormRequest, StateArray } from './normalization.js';
-export { createNormalization } from './create.js';
+export { NORMALIZATIONS, NORM_KINDS, checkNormKind, createNormalization, hasRunningStatistics, normDescriptor } from './registry.js';
+export type { NormDescriptor, NormKind } from './registry.js';
+export type { NormOptions, Normalization, NormRequest, StateArray } from './normalization.js';
 export { NoNormalization } from './none.js';
 export { MinibatchNorm } from './minibatch.js';
 export { PopTiNorm } from './popti.js';

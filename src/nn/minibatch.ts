@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { BatchNormBase, VectorAffine, type Affine } from './batch-norm-base.js';
 import type { NormOptions, StateArray } from './normalization.js';
+import type { NormDescriptor } from './registry.js';
 
 export class MinibatchNorm extends BatchNormBase {
   readonly kind = 'minibatch' as const;
@@ -13,10 +14,10 @@ export class MinibatchNorm extends BatchNormBase {
   parameters(): Record<string, tf.Variable> {
     return this.affineParams.parameters();
   }
-  protected affineAt(): Affine {
+  protected affineFor(): Affine {
     return this.affineParams.at();
   }
-  protected runningAt(): null {
+  statisticsAt(): null {
     return null;
   }
   protected update(): void {}
@@ -29,3 +30,12 @@ export class MinibatchNorm extends BatchNormBase {
     this.affineParams.dispose();
   }
 }
+
+export const minibatchDescriptor: NormDescriptor = {
+  name: 'minibatch',
+  summary: 'batch statistics in training and in evaluation (no running statistics)',
+  identity: false,
+  evalStatistics: 'batch',
+  minTrainBatch: 2,
+  create: (o) => new MinibatchNorm(o),
+};

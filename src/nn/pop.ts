@@ -7,6 +7,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { BatchNormBase, VectorAffine, checkStateArray, momentumUpdate, updateFactor, type Affine } from './batch-norm-base.js';
 import type { NormOptions, StateArray } from './normalization.js';
+import type { NormDescriptor } from './registry.js';
 
 export class PopNorm extends BatchNormBase {
   readonly kind = 'pop' as const;
@@ -21,7 +22,7 @@ export class PopNorm extends BatchNormBase {
   parameters(): Record<string, tf.Variable> {
     return this.affineParams.parameters();
   }
-  protected affineAt(): Affine {
+  protected affineFor(): Affine {
     return this.affineParams.at();
   }
   /** How many evaluation indices have statistics. */
@@ -35,7 +36,7 @@ export class PopNorm extends BatchNormBase {
       this.counts.push(0);
     }
   }
-  protected runningAt(_t: number, index: number): { mean: Float32Array; variance: Float32Array } {
+  statisticsAt(_t: number, index: number): { mean: Float32Array; variance: Float32Array } {
     if (index < this.means.length) return { mean: this.means[index], variance: this.variances[index] };
     return { mean: new Float32Array(this.numFeatures), variance: new Float32Array(this.numFeatures).fill(1) };
   }
@@ -84,3 +85,12 @@ export class PopNorm extends BatchNormBase {
     this.affineParams.dispose();
   }
 }
+
+export const popDescriptor: NormDescriptor = {
+  name: 'pop',
+  summary: 'running statistics per solver-evaluation index (naive population BN)',
+  identity: false,
+  evalStatistics: 'per-evaluation',
+  minTrainBatch: 2,
+  create: (o) => new PopNorm(o),
+};

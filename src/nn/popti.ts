@@ -6,6 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { BatchNormBase, VectorAffine, checkStateArray, momentumUpdate, updateFactor, type Affine } from './batch-norm-base.js';
 import type { NormOptions, StateArray } from './normalization.js';
+import type { NormDescriptor } from './registry.js';
 
 export class PopTiNorm extends BatchNormBase {
   readonly kind = 'popti' as const;
@@ -22,10 +23,10 @@ export class PopTiNorm extends BatchNormBase {
   parameters(): Record<string, tf.Variable> {
     return this.affineParams.parameters();
   }
-  protected affineAt(): Affine {
+  protected affineFor(): Affine {
     return this.affineParams.at();
   }
-  protected runningAt(): { mean: Float32Array; variance: Float32Array } {
+  statisticsAt(): { mean: Float32Array; variance: Float32Array } {
     return { mean: this.mean, variance: this.variance };
   }
   protected update(_t: number, _i: number, mean: Float32Array, variance: Float32Array): void {
@@ -57,3 +58,12 @@ export class PopTiNorm extends BatchNormBase {
     this.affineParams.dispose();
   }
 }
+
+export const poptiDescriptor: NormDescriptor = {
+  name: 'popti',
+  summary: 'one running mean/variance for all times (ordinary BN inside the field)',
+  identity: false,
+  evalStatistics: 'single',
+  minTrainBatch: 2,
+  create: (o) => new PopTiNorm(o),
+};

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNormBase, checkStateArray, updateFactor, type Affine } from './batch-norm-base.js';
 import type { NormOptions, StateArray } from './normalization.js';
+import type { NormDescriptor } from './registry.js';
 import { gridWeights, type GridWeight } from './tabn-grid.js';
 import { InvalidArgumentError } from '../util/errors.js';
 
@@ -67,15 +68,13 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
     return this.weight && this.bias ? { weight: this.weight, bias: this.bias } : {};
   }
 
-  protected affineAt(t: number): Affine {
+  protected affineFor(t: number): Affine {
     const weight = this.weight;
     const bias = this.bias;
-    if (!weight || !bias) return { gamma: null, beta: null, owned: false, distribute() {}, distributeHost() {}, dispose() {} };
+    if (!weight || !bias) return { gamma: null, beta: null, distribute() {} };
     const ws = this.weightsAt(t);
     const P = this.gridPoints;
     const F = this.numFeatures;
-    const row = new Float32Array(P);
-    for (const w of ws) row[w.index] += w.weight;
     // γ(t), β(t) interpolated on the host from values read once per solve (beginSolve).
     const grid = this.affineGrid ?? { weight: weight.dataSync() as Float32Array, bias: bias.dataSync() as Float32Array };
     const g = new Float32Array(F);
@@ -87,32 +86,10 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
         b[f] += w * grid.bias[index * F + f];
       }
     }
-    // Tensors only when a tensor path asks for them (the host path reads g and b); kept, so
-    // that asking inside a tf.tidy does not dispose them: dispose() does.
-    let gamma: tf.Tensor1D | null = null;
-    let beta: tf.Tensor1D | null = null;
     return {
-      get gamma() {
-        return (gamma ??= tf.keep(tf.tensor1d(g)));
-      },
-      get beta() {
-        return (beta ??= tf.keep(tf.tensor1d(b)));
-      },
-      gammaValues: g,
-      betaValues: b,
-      owned: true,
+      gamma: g,
+      beta: b,
       distribute(dGamma, dBeta, sink, prefix, scale) {
-        // dγ_m = w_m dγ(t): an outer product of the weight row with the gradient row (GradientSink.addLinear).
-        const r = tf.tensor2d(row, [1, P]);
-        const dg = tf.reshape(dGamma, [1, -1]) as tf.Tensor2D;
-        const db = tf.reshape(dBeta, [1, -1]) as tf.Tensor2D;
-        sink.addLinear(`${prefix}weight`, null, r, dg, scale);
-        sink.addLinear(`${prefix}bias`, null, r, db, scale);
-        r.dispose();
-        dg.dispose();
-        db.dispose();
-      },
-      distributeHost(dGamma, dBeta, sink, prefix, scale) {
         // dγ_m += w_m dγ(t), dβ_m += w_m dβ(t), on the host.
         const gw = sink.hostAccumulator(`${prefix}weight`, [P, F]);
         const gb = sink.hostAccumulator(`${prefix}bias`, [P, F]);
@@ -125,14 +102,10 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
           }
         }
       },
-      dispose() {
-        gamma?.dispose();
-        beta?.dispose();
-      },
     };
   }
 
-  protected runningAt(t: number): { mean: Float32Array; variance: Float32Array } {
+  statisticsAt(t: number): { mean: Float32Array; variance: Float32Array } {
     const F = this.numFeatures;
     const mean = new Float32Array(F);
     const variance = new Float32Array(F);
@@ -206,3 +179,12 @@ export class TemporalAdaptiveBatchNorm extends BatchNormBase {
     this.bias?.dispose();
   }
 }
+
+export const tabnDescriptor: NormDescriptor = {
+  name: 'tabn',
+  summary: 'TA-BN: running statistics and affine parameters on a time grid, interpolated at t',
+  identity: false,
+  evalStatistics: 'time-grid',
+  minTrainBatch: 2,
+  create: (o) => new TemporalAdaptiveBatchNorm(o),
+};

@@ -9,19 +9,22 @@ export interface PartialSolution {
   readonly ys: tf.Tensor3D;
 }
 
+/** Why a solve stopped: the step size fell below minStep, maxSteps was reached, or the state or its error became NaN/Inf. */
+export type SolverStopReason = 'step-underflow' | 'max-steps' | 'non-finite';
+
 /**
- * The step size underflowed (below minStep) or the step limit (maxSteps) was reached.
- * Carries where: t, the step size h, the number of function evaluations, and a hint.
+ * The solver could not go on (see SolverStopReason). Carries where: t, the step size h, the
+ * number of function evaluations, and a hint.
  */
 export class SolverError extends PhysodeError {
   readonly t: number;
   readonly h: number;
   readonly nfe: number;
-  readonly reason: 'step-underflow' | 'max-steps' | 'non-finite';
+  readonly reason: SolverStopReason;
   /** Present when the caller asked for it (returnPartial: true). */
   readonly partial?: PartialSolution;
   constructor(
-    reason: 'step-underflow' | 'max-steps' | 'non-finite',
+    reason: SolverStopReason,
     where: { t: number; h: number; nfe: number },
     hint: string,
     partial?: PartialSolution,

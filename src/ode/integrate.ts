@@ -1,19 +1,18 @@
 /**
  * The one stepping routine: runs any Butcher tableau from t0 to t1 over a state made of one or
  * more [B, D] tensors (the forward solve has one part; the adjoint has two), the whole batch
- * with one step size. Adaptive tableaux estimate the error (weighted RMS over the batch and the
- * parts that count), choose the first step (Hairer) and control h (PI). States at requested
- * times come from cubic Hermite interpolation inside steps. Differentiation strategies plug in
- * through `RkSystem`; this file knows nothing about gradients or normalisation.
+ * with one step size. The step-size controller (step-size.ts) is an object in the options:
+ * equal steps, or error control for embedded tableaux (the error norm over the batch and the
+ * parts that count, Hairer's first step, PI control). States at requested times come from
+ * cubic Hermite interpolation inside steps. Differentiation strategies plug in through
+ * `RkSystem`; this file knows nothing about gradients or normalisation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ButcherTableau } from './tableau.js';
-import { isAdaptive } from './tableau.js';
 import type { ResolvedOptions } from './options.js';
 import { hermiteWeights } from './hermite.js';
-import { initialStep, newController, nextStepFactor } from './step-size.js';
-import { SolverError } from './errors.js';
-import type { Collective } from '../parallel/collective.js';
+import { initialStep, PidController } from './step-size.js';
+import { SolverError, type SolverStopReason } from './errors.js';
 
 export type State = tf.Tensor2D[];
 
@@ -28,7 +27,7 @@ export interface RkSystem {
   derivative(t: number, state: State, tag: StageTag, index: number): State;
   /** The first stage of a step (f at the current, accepted point) has been evaluated. */
   firstStageDone?(): void;
-  /** A step attempt finished. `carried` is true when its first stage was reused from the last step. */
+  /** A step attempt of size h finished, accepted or rejected. */
   stepEnd?(accepted: boolean, h: number): void;
 }
 
@@ -100,38 +99,35 @@ function disposeState(s: State | null | undefined): void {
   if (s) for (const x of s) x.dispose();
 }
 
-/**
- * Weighted RMS over the first `parts` parts of v = h Σ_j w_j ks[j] (or of `vs` itself when
- * given as a State) with scale atol + rtol·max(|a|, |b|), on the host.
- */
-function weightedRms(v: State | { h: number; w: readonly number[]; ks: readonly State[] }, a: State, b: State, parts: number, rtol: number, atol: number, collective: Collective | null): number {
-  let sum = 0;
-  let n = 0;
+/** The error norm of v = h Σ_j w_j ks[j] (or of the State v itself) over the first `parts` parts, scaled by the states a and b. */
+function errorNorm(ctrl: PidController, v: State | { h: number; w: readonly number[]; ks: readonly State[] }, a: State, b: State, parts: number): number {
+  const terms: { v: ArrayLike<number>; a: ArrayLike<number>; b: ArrayLike<number> }[] = [];
   for (let p = 0; p < parts; p++) {
     const av = hostOf(a[p]);
     const bv = a[p] === b[p] ? av : hostOf(b[p]);
-    let vv: Float32Array | Float64Array;
-    if (Array.isArray(v)) vv = hostOf(v[p]);
-    else {
-      const { h, w, ks } = v as { h: number; w: readonly number[]; ks: readonly State[] };
-      const e = new Float64Array(av.length);
-      w.forEach((wj, j) => {
-        if (wj === 0) return;
-        const k = hostOf(ks[j][p]);
-        const c = h * wj;
-        for (let i = 0; i < e.length; i++) e[i] += c * k[i];
-      });
-      vv = e;
+    if (Array.isArray(v)) {
+      terms.push({ v: hostOf(v[p]), a: av, b: bv });
+      continue;
     }
-    for (let i = 0; i < av.length; i++) {
-      const scale = atol + rtol * Math.max(Math.abs(av[i]), Math.abs(bv[i]));
-      const r = vv[i] / scale;
-      sum += r * r;
-    }
-    n += av.length;
+    const { h, w, ks } = v as { h: number; w: readonly number[]; ks: readonly State[] };
+    const e = new Float64Array(av.length);
+    w.forEach((wj, j) => {
+      if (wj === 0) return;
+      const k = hostOf(ks[j][p]);
+      const c = h * wj;
+      for (let i = 0; i < e.length; i++) e[i] += c * k[i];
+    });
+    terms.push({ v: e, a: av, b: bv });
   }
-  if (collective) [sum, n] = collective.sum(Float64Array.of(sum, n)); // the norm over the whole batch
-  return Math.sqrt(sum / n);
+  return ctrl.scaledNorm(terms);
+}
+
+function allFinite(s: State): boolean {
+  for (const x of s) {
+    const v = hostOf(x);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) return false;
+  }
+  return true;
 }
 
 export function integrate(system: RkSystem, y0: State, params: IntegrateParams): IntegrateResult {
@@ -140,16 +136,12 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
   const s = tab.c.length;
   const dir = Math.sign(t1 - t0);
   const span = t1 - t0;
-  const adaptive = isAdaptive(tab) && options.step === undefined && options.steps === undefined;
+  const controller = options.controller;
+  const pid = controller instanceof PidController ? controller : null;
   const errorParts = params.errorParts ?? y0.length;
-  const minStep = options.minStep ?? 1e-10 * Math.abs(span);
-  const ctrl = newController();
-  const ctrlParams = {
-    k: Math.min(tab.order, tab.embeddedOrder ?? tab.order) + 1,
-    safety: options.safety,
-    minFactor: options.minFactor,
-    maxFactor: options.maxFactor,
-  };
+  const minStep = pid?.minStep ?? 1e-10 * Math.abs(span);
+  const adapter = pid?.start(Math.min(tab.order, tab.embeddedOrder ?? tab.order));
+  const tolerances = pid ? `rtol/atol (now ${pid.rtol}/${pid.atol})` : 'the step size';
   const offset = params.nfeOffset ?? 0;
 
   const outputs: State[] = [];
@@ -177,7 +169,7 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
   let y: State = y0; // y0 belongs to the caller: never disposed here
   let k1: State | null = null;
 
-  const fail = (reason: 'step-underflow' | 'max-steps', h: number, hint: string): never => {
+  const fail = (reason: SolverStopReason, h: number, hint: string): never => {
     let partial;
     if (options.returnPartial && outputs.length > 0 && outputs[0].length === 1) {
       const ys = tf.stack(outputs.map((o) => o[0])) as tf.Tensor3D;
@@ -191,19 +183,18 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
 
   let h: number;
   let fixedCount = 0;
-  if (!adaptive) {
+  if (!pid) {
     // Neither step nor steps: as many uniform steps as the output times have intervals (one step per
     // interval when they are evenly spaced), as OdeOptions documents.
-    const n = options.steps ?? (options.step !== undefined ? Math.max(1, Math.ceil(Math.abs(span) / options.step - 1e-9)) : Math.max(1, params.outputTimes.length - 1));
-    fixedCount = n;
-    h = span / n;
-  } else if (options.firstStep !== undefined) {
-    h = dir * Math.min(options.firstStep, Math.abs(span));
+    fixedCount = (controller as Exclude<typeof controller, PidController>).stepsOver(span, params.outputTimes.length - 1);
+    h = span / fixedCount;
+  } else if (pid.firstStep !== undefined) {
+    h = dir * Math.min(pid.firstStep, Math.abs(span));
   } else {
     k1 = evalAt(t, y, { kind: 'stage', stage: 0 });
     system.firstStageDone?.();
     const f0 = k1;
-    const norm = (v: State): number => weightedRms(v, y, y, errorParts, options.rtol, options.atol, options.collective);
+    const norm = (v: State): number => errorNorm(pid, v, y, y, errorParts);
     const d0 = norm(y);
     const d1 = norm(f0);
     h =
@@ -221,20 +212,22 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
   }
 
   let attempts = 0;
+  let lastErrFinite = true;
   while (dir * (t1 - t) > tol) {
     if (attempts >= options.maxSteps) {
-      fail('max-steps', h, `raise maxSteps (now ${options.maxSteps}) or loosen rtol/atol (now ${options.rtol}/${options.atol})`);
+      fail('max-steps', h, `raise maxSteps (now ${options.maxSteps}) or loosen ${tolerances}`);
     }
     attempts++;
     let last = false;
-    if (!adaptive) {
+    if (!pid) {
       last = accepted + 1 === fixedCount;
     } else if (dir * (t + h - t1) >= -tol * 10) {
       h = t1 - t;
       last = true;
     }
     if (Math.abs(h) < minStep) {
-      fail('step-underflow', h, `the problem may be stiff or blow up here; loosen rtol/atol (now ${options.rtol}/${options.atol}) or lower minStep (now ${minStep.toExponential(2)})`);
+      if (!lastErrFinite) fail('non-finite', h, 'the field returned NaN or Inf at every step size tried: the model or its input has diverged');
+      fail('step-underflow', h, `the problem may be stiff or blow up here; loosen ${tolerances} or lower minStep (now ${minStep.toExponential(2)})`);
     }
     if (k1 === null) {
       k1 = evalAt(t, y, { kind: 'stage', stage: 0 });
@@ -250,11 +243,16 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
     }
     const y1 = lastInput ?? combine(y, h, tab.b, ks);
     let err = 0;
-    if (adaptive) {
-      err = weightedRms({ h, w: tab.errorWeights!, ks }, y, y1, errorParts, options.rtol, options.atol, options.collective);
+    if (pid) {
+      err = errorNorm(pid, { h, w: tab.errorWeights!, ks }, y, y1, errorParts);
+      lastErrFinite = Number.isFinite(err);
+    } else if (!allFinite(y1)) {
+      for (let i = 1; i < s; i++) disposeState(ks[i]);
+      disposeState(y1);
+      fail('non-finite', h, 'the state became NaN or Inf: use a smaller step, an adaptive method, or check the model for divergence');
     }
-    const ok = !adaptive || err <= 1;
-    const tNew = !adaptive ? (last ? t1 : t0 + (accepted + 1) * h) : last ? t1 : t + h;
+    const ok = !pid || err <= 1;
+    const tNew = !pid ? (last ? t1 : t0 + (accepted + 1) * h) : last ? t1 : t + h;
     if (ok) {
       // Outputs inside (t, tNew]: exactly at the end, or by Hermite interpolation.
       let fEnd: State | null = tab.fsal ? ks[s - 1] : null;
@@ -290,7 +288,7 @@ export function integrate(system: RkSystem, y0: State, params: IntegrateParams):
       for (let i = 1; i < s; i++) disposeState(ks[i]);
       disposeState(y1);
     }
-    if (adaptive) h *= nextStepFactor(err, ok, ctrl, ctrlParams);
+    if (adapter) h *= adapter.factor(err, ok);
   }
   disposeState(k1);
   if (y !== y0) disposeState(y);

@@ -1,9 +1,12 @@
-/** Solver options, torchdiffeq vocabulary, with defaults suited to float32 tensors. */
-import type { Collective } from '../parallel/collective.js';
+/**
+ * Solver options, torchdiffeq vocabulary, with defaults suited to float32 tensors, resolved into
+ * the objects the solver runs: a tableau, a step-size controller and a gradient method.
+ */
 import { InvalidArgumentError } from '../util/errors.js';
 import type { FieldMode } from './field.js';
 import { tableauFor, type MethodName } from './tableaux/index.js';
-import type { ButcherTableau } from './tableau.js';
+import { isAdaptive, type ButcherTableau } from './tableau.js';
+import { ConstantStepSize, PidController, type ErrorNorm, type StepSizeController } from './step-size.js';
 
 export interface OdeOptions {
   /** Default 'dopri5'. */
@@ -34,29 +37,18 @@ export interface OdeOptions {
   readonly returnPartial?: boolean;
   /** Gradients by the adjoint method instead of backpropagation through the solver. */
   readonly adjoint?: boolean;
-  /**
-   * Data-parallel training (src/parallel/): the batch is split over replicas that solve together;
-   * error norms (and batch statistics, through the field's requests) are summed over all replicas.
-   */
-  readonly collective?: Collective | null;
+  /** Adaptive methods: how a step's scaled error is reduced to one number (default: RMS). */
+  readonly norm?: ErrorNorm;
 }
 
 export interface ResolvedOptions {
   readonly tableau: ButcherTableau;
-  readonly rtol: number;
-  readonly atol: number;
-  readonly step?: number;
-  readonly steps?: number;
-  readonly firstStep?: number;
+  /** Error control for adaptive tableaux; equal steps for the others or when step/steps is given. */
+  readonly controller: StepSizeController;
   readonly maxSteps: number;
-  readonly minStep?: number;
-  readonly safety: number;
-  readonly minFactor: number;
-  readonly maxFactor: number;
   readonly mode: FieldMode;
   readonly returnPartial: boolean;
   readonly adjoint: boolean;
-  readonly collective: Collective | null;
 }
 
 function positive(name: string, v: number | undefined): void {
@@ -77,23 +69,32 @@ export function resolveOptions(o: OdeOptions = {}): ResolvedOptions {
   if (o.step !== undefined && o.steps !== undefined) {
     throw new InvalidArgumentError('ODE options step and steps are exclusive', 'give either the step size or the number of steps');
   }
+  const fixed = !isAdaptive(tableau) || o.step !== undefined || o.steps !== undefined;
+  const controller = fixed
+    ? new ConstantStepSize(o.step, o.steps)
+    : new PidController({
+        rtol: o.rtol ?? 1e-5,
+        atol: o.atol ?? 1e-6,
+        safety: o.safety,
+        minFactor: o.minFactor,
+        maxFactor: o.maxFactor,
+        firstStep: o.firstStep,
+        minStep: o.minStep,
+        norm: o.norm,
+      });
   return {
     tableau,
-    rtol: o.rtol ?? 1e-5,
-    atol: o.atol ?? 1e-6,
-    step: o.step,
-    steps: o.steps,
-    firstStep: o.firstStep,
+    controller,
     maxSteps: o.maxSteps ?? 10000,
-    minStep: o.minStep,
-    safety: o.safety ?? 0.9,
-    minFactor: o.minFactor ?? 0.2,
-    maxFactor: o.maxFactor ?? 10,
     mode: o.mode ?? 'eval',
     returnPartial: o.returnPartial ?? false,
     adjoint: o.adjoint ?? false,
-    collective: o.collective ?? null,
   };
+}
+
+/** The tolerances of a resolved solve, for messages (fixed steps have none). */
+export function describeTolerances(o: ResolvedOptions): string {
+  return o.controller instanceof PidController ? `rtol/atol ${o.controller.rtol}/${o.controller.atol}` : 'fixed steps';
 }
 
 /** Checks a time grid: finite, at least two points, strictly monotone in one direction. */

@@ -4,7 +4,8 @@
  */
 
 /** The five normalisations of TABN.md, by name. */
-export type NormName = 'tabn' | 'minibatch' | 'popti' | 'pop' | 'none';
+export type { NormKind as NormName } from '../nn/registry.js';
+import type { NormKind as NormName } from '../nn/registry.js';
 
 /** The solvers the sweep uses (names as `physode train --method` takes them). */
 export type MethodName = 'euler' | 'rk4' | 'dopri5';

@@ -6,11 +6,12 @@
  * The defaults train a good pendulum model in a few minutes on two CPU cores (README, "Train").
  */
 import { InvalidArgumentError } from '../util/errors.js';
+import { NORM_KINDS, normDescriptor, type NormKind } from '../nn/registry.js';
 import { OPTIMIZERS, type OptimizerName } from './optimizer.js';
 import { SCHEDULES, type ScheduleName } from './schedule.js';
 
-export type NormName = 'tabn' | 'minibatch' | 'popti' | 'pop' | 'none';
-export const NORMS: readonly NormName[] = ['tabn', 'minibatch', 'popti', 'pop', 'none'];
+export type NormName = NormKind;
+export const NORMS: readonly NormName[] = NORM_KINDS;
 
 export interface ModelSpec {
   readonly norm: NormName;
@@ -29,14 +30,14 @@ export interface ModelSpec {
    * moved the test MSE from 0.011 to 0.038, and training through frozen statistics, which works at
    * M = 1, ruined M = 3 and M = 9 (0.09): the end point is too weakly tied to the loss there.
    */
-  readonly gridSize: number;
+  readonly gridIntervals: number;
   /**
    * Running-statistics momentum of the normalisations (PyTorch's `momentum`; its default is 0.1).
    * Long rollouts are sensitive to the noise that a fast average leaves in the running statistics;
    * `bnRecalibration` replaces the average by a precise one before every validation (0.02 instead of
    * 0.1 did not help: README, "Training defaults").
    */
-  readonly bnMomentum: number;
+  readonly momentum: number;
   /**
    * "Precise BN" (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", arXiv:2105.07576, 2021, §3):
    * before every validation (so also at the end, and in every saved model) the running statistics
@@ -125,7 +126,7 @@ export interface TrainConfig {
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {
-  model: { norm: 'tabn', depth: 2, width: 64, activation: 'tanh', gridSize: 1, bnMomentum: 0.1, bnRecalibration: 32, bnFreeze: 0.5 },
+  model: { norm: 'tabn', depth: 2, width: 64, activation: 'tanh', gridIntervals: 1, momentum: 0.1, bnRecalibration: 32, bnFreeze: 0.5 },
   solver: { method: 'rk4', rtol: 1e-5, atol: 1e-6, step: null, maxSteps: null, adjoint: false },
   batchSize: 256,
   window: 10,
@@ -181,8 +182,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!NORMS.includes(c.model.norm)) throw new InvalidArgumentError(`unknown normalisation '${c.model.norm}'`, `use one of: ${NORMS.join(', ')}`);
   positiveInt('depth', c.model.depth);
   positiveInt('width', c.model.width);
-  positiveInt('grid-size', c.model.gridSize);
-  if (!(c.model.bnMomentum > 0 && c.model.bnMomentum <= 1)) throw new InvalidArgumentError(`--bn-momentum must be in (0, 1], got ${c.model.bnMomentum}`);
+  positiveInt('grid-intervals', c.model.gridIntervals);
+  if (!(c.model.momentum > 0 && c.model.momentum <= 1)) throw new InvalidArgumentError(`--momentum must be in (0, 1], got ${c.model.momentum}`);
   if (!Number.isInteger(c.model.bnRecalibration) || c.model.bnRecalibration < 0) throw new InvalidArgumentError(`--bn-recalibration must be a non-negative integer (batches), got ${c.model.bnRecalibration}`);
   if (!(c.model.bnFreeze >= 0 && c.model.bnFreeze < 1)) throw new InvalidArgumentError(`--bn-freeze must be a fraction in [0, 1), got ${c.model.bnFreeze}`);
   positive('rtol', c.solver.rtol);
@@ -192,7 +193,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     throw new InvalidArgumentError(`--max-steps must be a positive integer, got ${c.solver.maxSteps}`, 'e.g. --max-steps 500');
   }
   positiveInt('batch-size', c.batchSize);
-  if (c.batchSize < 2 && (c.model.norm === 'minibatch' || c.model.norm === 'tabn' || c.model.norm === 'pop' || c.model.norm === 'popti')) {
+  if (c.batchSize < normDescriptor(c.model.norm).minTrainBatch) {
     throw new InvalidArgumentError(`--batch-size ${c.batchSize} cannot train batch normalisation ('${c.model.norm}'): the batch variance of one sample is zero`, 'use --batch-size 2 or more (32 is the default)');
   }
   if (!Number.isInteger(c.window) || c.window < 2) throw new InvalidArgumentError(`--window must be an integer of at least 2, got ${c.window}`);

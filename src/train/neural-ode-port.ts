@@ -5,7 +5,6 @@
  * mapped to the model's configuration.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Collective } from '../parallel/collective.js';
 import { NeuralODE } from '../model/neural-ode.js';
 import type { NeuralOdeConfigInput } from '../model/config.js';
 import type { ActivationName } from '../nn/activation.js';
@@ -16,6 +15,7 @@ import type { OdeOptions } from '../ode/options.js';
 import type { NamedTensor } from './checkpoint.js';
 import type { DynamicsModel, ModelBlueprint, ModelFactory, Prediction, RunningStats, SolverOverride, StepResult } from './model-port.js';
 import type { TrainableVariable } from './optimizer.js';
+import { recalibrateStatistics } from './recalibration.js';
 
 /** Solver options for a call: the method's own kind decides between step sizes and tolerances. */
 export function solverOptions(base: { method: string; rtol: number; atol: number; step?: number | null }, o: SolverOverride = {}, fallbackStep?: number): Partial<OdeOptions> {
@@ -37,8 +37,8 @@ export function neuralOdeConfig(bp: ModelBlueprint): NeuralOdeConfigInput {
     activation: bp.model.activation as ActivationName,
     norm: bp.model.norm,
     timeSpan: [bp.span[0], bp.span[1]],
-    gridIntervals: bp.model.gridSize,
-    momentum: bp.model.bnMomentum,
+    gridIntervals: bp.model.gridIntervals,
+    momentum: bp.model.momentum,
     solver: adaptive
       ? { method: bp.solver.method as MethodName, rtol: bp.solver.rtol, atol: bp.solver.atol }
       : // Always an explicit step: src/ode/integrate.ts takes ONE step over the whole span when a
@@ -66,8 +66,6 @@ export class NeuralOdePort implements DynamicsModel {
   constructor(
     readonly model: NeuralODE,
     private readonly trainMaxSteps?: number,
-    /** Data-parallel replica (src/parallel/): the collective of its training solves. */
-    private readonly collective: Collective | null = null,
   ) {
     this.variables = Object.entries(model.variables()).map(([name, variable]) => ({ name, variable }));
   }
@@ -77,19 +75,17 @@ export class NeuralOdePort implements DynamicsModel {
     return this.trainMaxSteps;
   }
 
-  private get trainSolver(): { maxSteps?: number; collective?: Collective } | undefined {
-    if (this.trainMaxSteps === undefined && this.collective === null) return undefined;
-    return { ...(this.trainMaxSteps !== undefined ? { maxSteps: this.trainMaxSteps } : {}), ...(this.collective ? { collective: this.collective } : {}) };
+  private get trainSolver(): { maxSteps?: number } | undefined {
+    return this.trainMaxSteps === undefined ? undefined : { maxSteps: this.trainMaxSteps };
   }
 
-  /** `lossScale`: see TrainOptions.lossScale (a data-parallel replica's share of the batch). */
-  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode: 'train' | 'eval' = 'train', lossScale = 1): StepResult {
+  lossAndGradients(y0: Float32Array, batch: number, ts: Float64Array, target: Float32Array, mode: 'train' | 'eval' = 'train'): StepResult {
     const dim = y0.length / batch;
     const W = ts.length;
     const y0t = tf.tensor2d(y0, [batch, dim]);
     const tgt = tf.tensor3d(swapLeading(target, batch, W, dim), [W, batch, dim]);
     try {
-      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt, { mode, solver: this.trainSolver, lossScale });
+      const r = this.model.lossAndGradients(y0t, Array.from(ts), tgt, { mode, solver: this.trainSolver });
       const grads = new Map<string, tf.Tensor>();
       for (const v of this.variables) {
         const g = r.grads[v.variable.name];
@@ -131,7 +127,7 @@ export class NeuralOdePort implements DynamicsModel {
         }
       }
     }
-    return model.recalibrateStatistics(tensors(), this.trainSolver);
+    return recalibrateStatistics(model, tensors(), this.trainSolver);
   }
 
   getState(): NamedTensor[] {

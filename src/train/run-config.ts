@@ -34,11 +34,21 @@ export async function readRunConfig(dir: string): Promise<RunConfigDocument> {
   } catch (err) {
     throw new CorruptFileError(path, `not valid JSON (${(err as Error).message})`, 'the run folder is damaged; train again');
   }
+  doc = withCurrentNames(doc);
   if (doc?.format !== 'physode-run' || doc.version !== 1) throw new CorruptFileError(path, 'not a physode run configuration (format/version)', 'give the folder that `physode train --out` wrote');
   if (!doc.normalisation || !Array.isArray(doc.normalisation.mean) || doc.normalisation.mean.length !== doc.dim || !doc.config) {
     throw new CorruptFileError(path, 'normalisation statistics or configuration missing', 'the run folder is damaged; train again');
   }
   return doc;
+}
+
+/** Run folders written before the model vocabulary was unified name TA-BN's M `gridSize` and the momentum `bnMomentum`. */
+function withCurrentNames(doc: RunConfigDocument): RunConfigDocument {
+  const model = doc?.config?.model as (TrainConfig['model'] & { gridSize?: number; bnMomentum?: number }) | undefined;
+  if (!model || (model.gridSize === undefined && model.bnMomentum === undefined)) return doc;
+  const { gridSize, bnMomentum, ...rest } = model;
+  const upgraded = { ...rest, gridIntervals: rest.gridIntervals ?? gridSize!, momentum: rest.momentum ?? bnMomentum! };
+  return { ...doc, config: { ...doc.config, model: upgraded } };
 }
 
 export function blueprintOf(doc: RunConfigDocument): ModelBlueprint {

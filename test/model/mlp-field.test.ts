@@ -4,10 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/backend.js';
 import { MlpField } from '../../src/model/mlp-field.js';
 import { resolveConfig } from '../../src/model/config.js';
-import { GradientSink } from '../../src/ode/field.js';
+import { KernelGradientSink } from '../../src/model/kernel-gradient-sink.js';
 import { gridWeights } from '../../src/nn/tabn-grid.js';
-import { activate, type ActivationName } from '../../src/nn/activation.js';
-import type { NormKind } from '../../src/nn/normalization.js';
+import type { ActivationName } from '../../src/nn/activation.js';
+import { activate, referenceApply } from '../nn/reference-norm.js';
+import type { NormKind } from '../../src/nn/registry.js';
 
 await initBackend();
 
@@ -67,8 +68,8 @@ const CASES: [NormKind, ActivationName, boolean, ('train' | 'eval')?, number?][]
 ];
 
 describe('the field (WebAssembly kernels) equals the same MLP written op by op in TF.js', () => {
-  // The reference: z = x Wᵀ + b with TF.js's matMul, the normalisation's tensor implementation
-  // (norm.apply, running statistics in evaluation mode) and the activations of src/nn/activation.ts.
+  // The reference: z = x Wᵀ + b with TF.js's matMul, the op-by-op TF.js batch norm with the
+  // layer's γ(t), β(t) and running statistics (test/nn/reference-norm.ts), and TF.js activations.
   for (const [norm, activation, timeInput] of [
     ['none', 'tanh', false],
     ['none', 'softplus', true],
@@ -92,7 +93,7 @@ describe('the field (WebAssembly kernels) equals the same MLP written op by op i
         let x: tf.Tensor2D = timeInput ? (tf.concat([y, tf.fill([10, 1], t)], 1) as tf.Tensor2D) : y;
         for (const { linear, norm: n } of field.hidden) {
           const z = tf.add(tf.matMul(x, linear.weight, false, true), linear.bias) as tf.Tensor2D;
-          x = activate(activation, n.apply(z, t, 'eval', 0));
+          x = activate(activation, referenceApply(n, z, t, 'eval', 0));
         }
         return tf.add(tf.matMul(x, field.output.weight, false, true), field.output.bias);
       });
@@ -125,7 +126,7 @@ describe('the hand-written vector–Jacobian product matches central differences
         field.setBuffers(moved);
       }
       const out = field.evaluate(y, { t, index: 0, mode, updateStats: false, record: true });
-      const sink = new GradientSink();
+      const sink = new KernelGradientSink();
       const gy = field.vjp(out.tape!, cot, sink, 1);
       const check = (grad: tf.Tensor, target: tf.Variable | 'y', what: string, seed: number) => {
         const v = tf.randomUniform(grad.shape, -1, 1, 'float32', seed);

@@ -2,7 +2,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/backend.js';
-import { createNormalization } from '../../src/nn/create.js';
+import { applyNorm, forwardNorm } from './reference-norm.js';
+import { createNormalization } from '../../src/nn/registry.js';
 import { TemporalAdaptiveBatchNorm } from '../../src/nn/tabn.js';
 import type { Normalization } from '../../src/nn/normalization.js';
 
@@ -21,7 +22,7 @@ const uvarOf = (b: number[][]) => b.reduce((a, r) => a + (r[0] - meanOf(b)) ** 2
 
 function feed(n: Normalization, rows: number[][], t: number, index = 0): void {
   const x = tf.tensor2d(rows);
-  n.forward(x, { t, index, mode: 'train', updateStats: true, record: false }).out.dispose();
+  forwardNorm(n, x, { t, index, mode: 'train', updateStats: true, record: false });
   n.commitStaged();
   x.dispose();
 }

@@ -2,8 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/backend.js';
-import { createNormalization } from '../../src/nn/create.js';
+import { createNormalization } from '../../src/nn/registry.js';
 import type { Normalization } from '../../src/nn/normalization.js';
+import { applyNorm, trainStep } from './reference-norm.js';
 
 await initBackend();
 
@@ -11,15 +12,10 @@ const near = (a: number, b: number, tol = 1e-4): boolean => Math.abs(a - b) <= t
 const A = [[1], [3]]; // mean 2, unbiased var 2
 const B = [[10], [20], [30]]; // mean 20, unbiased var 100
 
-function train(n: Normalization, rows: number[][], t: number, index: number): void {
-  const x = tf.tensor2d(rows);
-  n.forward(x, { t, index, mode: 'train', updateStats: true, record: false }).out.dispose();
-  n.commitStaged();
-  x.dispose();
-}
+const train = trainStep;
 function evalAt(n: Normalization, v: number, t: number, index: number): number {
   const x = tf.tensor2d([[v]]);
-  const out = n.apply(x, t, 'eval', index);
+  const out = applyNorm(n, x, t, 'eval', index);
   const r = out.dataSync()[0];
   out.dispose();
   x.dispose();
@@ -68,10 +64,10 @@ describe('popti: one running pair for all times', () => {
 describe('minibatch and none', () => {
   test('minibatch uses batch statistics in evaluation too, so outputs depend on the batch', () => {
     const n = createNormalization('minibatch', { numFeatures: 1 });
-    const a = n.apply(tf.tensor2d([[1], [3]]), 0, 'eval').dataSync()[0];
-    const b = n.apply(tf.tensor2d([[1], [101]]), 0, 'eval').dataSync()[0];
+    const a = applyNorm(n, tf.tensor2d([[1], [3]]), 0, 'eval').dataSync()[0];
+    const b = applyNorm(n, tf.tensor2d([[1], [101]]), 0, 'eval').dataSync()[0];
     assert.ok(near(a, -1, 1e-3) && near(b, -1, 1e-3));
-    const c = n.apply(tf.tensor2d([[1], [3], [5]]), 0, 'eval').dataSync()[0];
+    const c = applyNorm(n, tf.tensor2d([[1], [3], [5]]), 0, 'eval').dataSync()[0];
     assert.ok(near(c, (1 - 3) / Math.sqrt(8 / 3 + 1e-5), 1e-4));
     assert.deepEqual(n.getState(), {});
     n.dispose();
@@ -79,12 +75,12 @@ describe('minibatch and none', () => {
   test('none is the identity and has no state', () => {
     const n = createNormalization('none', { numFeatures: 2 });
     const x = tf.tensor2d([[1, -2]]);
-    assert.deepEqual(Array.from(n.apply(x, 0, 'train').dataSync()), [1, -2]);
+    assert.deepEqual(Array.from(applyNorm(n, x, 0, 'train').dataSync()), [1, -2]);
     assert.deepEqual(n.getState(), {});
   });
   test('training-mode batch normalisation refuses a batch of one', () => {
     const n = createNormalization('tabn', { numFeatures: 1, timeSpan: [0, 1] });
-    assert.throws(() => n.apply(tf.tensor2d([[1]]), 0, 'train'), /at least 2/);
+    assert.throws(() => n.forward(Float32Array.of(1), 1, { t: 0, index: 0, mode: 'train', updateStats: false, record: false }), /at least 2/);
     n.dispose();
   });
 });

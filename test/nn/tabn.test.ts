@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/backend.js';
+import { applyNorm, forwardNorm } from './reference-norm.js';
 import { gridWeights } from '../../src/nn/tabn-grid.js';
 import { TemporalAdaptiveBatchNorm } from '../../src/nn/tabn.js';
 
@@ -58,7 +59,7 @@ describe('TA-BN training mode', () => {
     n.weight!.assign(tf.tensor2d([1, 1, 2, 2, 3, 3, 4, 4, 5, 5], [5, 2]));
     n.bias!.assign(tf.tensor2d([0, 0, 10, 10, 20, 20, 30, 30, 40, 40], [5, 2]));
     const x = tf.tensor2d(X);
-    const out = n.apply(x, 0.3, 'train').arraySync();
+    const out = applyNorm(n, x, 0.3, 'train').arraySync();
     const gamma = 0.8 * 2 + 0.2 * 3;
     const beta = 0.8 * 10 + 0.2 * 20;
     X.forEach((row, i) =>
@@ -74,7 +75,7 @@ describe('TA-BN training mode', () => {
   test('a point first takes the batch statistics, then moves with momentum·w (unbiased variance)', () => {
     const n = makeNorm();
     const x = tf.tensor2d(X);
-    n.forward(x, { t: 0.3, index: 0, mode: 'train', updateStats: true, record: false }).out.dispose();
+    forwardNorm(n, x, { t: 0.3, index: 0, mode: 'train', updateStats: true, record: false });
     n.commitStaged();
     let s = n.getState();
     // Points 1 and 2 both received weight for the first time: both take the batch statistics.
@@ -90,7 +91,7 @@ describe('TA-BN training mode', () => {
     assert.equal(s.running_var.data[0], 1);
     // Second batch (x + 1, same variance) at t = 0.3: mean_1 += 0.1·0.8·(1), mean_2 += 0.1·0.2·(1).
     const x2 = tf.add(x, 1) as tf.Tensor2D;
-    n.forward(x2, { t: 0.3, index: 1, mode: 'train', updateStats: true, record: false }).out.dispose();
+    forwardNorm(n, x2, { t: 0.3, index: 1, mode: 'train', updateStats: true, record: false });
     n.commitStaged();
     s = n.getState();
     assert.ok(near(s.running_mean.data[1 * 2], colMean(0) + 0.08, 1e-4));
@@ -105,7 +106,7 @@ describe('TA-BN training mode', () => {
     const n = makeNorm();
     const before = n.getState();
     const x = tf.tensor2d(X);
-    n.forward(x, { t: 0.6, index: 0, mode: 'train', updateStats: true, record: false }).out.dispose();
+    forwardNorm(n, x, { t: 0.6, index: 0, mode: 'train', updateStats: true, record: false });
     n.discardStaged();
     assert.deepEqual(n.getState(), before);
     n.dispose();
@@ -125,7 +126,7 @@ describe('TA-BN evaluation mode', () => {
     }
     n.setState({ running_mean: { shape: [P, 2], data: mean }, running_var: { shape: [P, 2], data: variance }, count: { shape: [P], data: new Float32Array(P).fill(1) } });
     const x = tf.tensor2d([[3, 3]]);
-    const at = (t: number) => n.apply(x, t, 'eval').dataSync()[0];
+    const at = (t: number) => applyNorm(n, x, t, 'eval').dataSync()[0];
     // t = 0.6: between 0.5 (m = 2) and 0.75 (m = 3), w_2 = 0.6, w_3 = 0.4.
     const mu = 0.6 * 2 + 0.4 * 3;
     const v = 0.6 * 3 + 0.4 * 4;
@@ -140,11 +141,11 @@ describe('TA-BN evaluation mode', () => {
   test('a sample’s output does not depend on the rest of the batch or its size', () => {
     const n = makeNorm();
     const xb = tf.tensor2d(X);
-    n.forward(xb, { t: 0.4, index: 0, mode: 'train', updateStats: true, record: false }).out.dispose();
+    forwardNorm(n, xb, { t: 0.4, index: 0, mode: 'train', updateStats: true, record: false });
     n.commitStaged();
-    const alone = n.apply(tf.tensor2d([X[0]]), 0.4, 'eval').dataSync();
-    const inBatch = n.apply(xb, 0.4, 'eval').dataSync();
-    const other = n.apply(tf.tensor2d([X[0], [1000, -1000]]), 0.4, 'eval').dataSync();
+    const alone = applyNorm(n, tf.tensor2d([X[0]]), 0.4, 'eval').dataSync();
+    const inBatch = applyNorm(n, xb, 0.4, 'eval').dataSync();
+    const other = applyNorm(n, tf.tensor2d([X[0], [1000, -1000]]), 0.4, 'eval').dataSync();
     assert.deepEqual(Array.from(alone), Array.from(inBatch.slice(0, 2)));
     assert.deepEqual(Array.from(alone), Array.from(other.slice(0, 2)));
     n.dispose();

@@ -1,6 +1,7 @@
 /** Small vector fields with known solutions, for solver tests (not a test file itself). */
 import * as tf from '@tensorflow/tfjs-core';
-import type { EvalRequest, FieldOutput, FieldTape, GradientSink, VectorField } from '../../src/ode/field.js';
+import type { EvalRequest, FieldOutput, FieldTape, VectorField } from '../../src/ode/field.js';
+import type { GradientSink } from '../../src/ode/gradient-sink.js';
 
 /** y' = A y with a constant matrix A (row-major, D×D); the VJP is cᵀA and dL/dA = Σ c yᵀ. */
 export class LinearField implements VectorField {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/backend.js';
 import { NeuralODE } from '../../src/model/neural-ode.js';
+import { recalibrateStatistics } from '../../src/train/recalibration.js';
 import { TemporalAdaptiveBatchNorm } from '../../src/nn/tabn.js';
 
 await initBackend();
@@ -27,7 +28,7 @@ function preActivationStats(m: NeuralODE, y0: number[][]): { mean: number[]; uva
   return { mean, uvar };
 }
 
-describe('precise BN: NeuralODE.recalibrateStatistics (Wu & Johnson 2021)', () => {
+describe('precise BN: recalibrateStatistics (Wu & Johnson 2021)', () => {
   test('running statistics become the plain average of the batches’ statistics; momentum is restored', () => {
     const m = model(0.1);
     const batches = [
@@ -37,7 +38,7 @@ describe('precise BN: NeuralODE.recalibrateStatistics (Wu & Johnson 2021)', () =
     // Stale statistics first, which the recalibration must discard.
     const stale = tf.tensor2d([[9, 9], [8, -7]]);
     m.lossAndGradients(stale, [0, 1], tf.zeros([2, 2, 2]) as tf.Tensor3D);
-    const nfe = m.recalibrateStatistics(batches.map((y) => ({ y0: tf.tensor2d(y), ts: [0, 1] })));
+    const nfe = recalibrateStatistics(m, batches.map((y) => ({ y0: tf.tensor2d(y), ts: [0, 1] })));
     assert.equal(nfe, 2, 'one Euler evaluation per batch');
     const refs = batches.map((y) => preActivationStats(m, y));
     const s = m.getState();
