@@ -3,7 +3,6 @@
  * SystemDefinition, and add it to SYSTEMS below.
  */
 import type { SystemDefinition, SystemInstance } from './system.js';
-import type { Manifest } from '../src/data/types.js';
 import { InvalidArgumentError } from '../src/util/errors.js';
 import { pendulum } from './pendulum.js';
 import { dampedPendulum } from './damped-pendulum.js';
@@ -26,7 +25,7 @@ export function getSystem(name: string): SystemDefinition {
   return system;
 }
 
-/** Recreates the system instance a dataset was generated with, from its manifest. */
-export function systemFromManifest(manifest: Pick<Manifest, 'system'>): SystemInstance {
+/** Recreates the system instance a dataset was generated with, from its manifest's `system` entry. */
+export function systemFromManifest(manifest: { readonly system: { readonly name: string; readonly options: Readonly<Record<string, string | number | boolean>>; readonly [other: string]: unknown } }): SystemInstance {
   return getSystem(manifest.system.name).create(manifest.system.options);
 }

@@ -4,9 +4,11 @@
  * Layouts (state labels, parameter order, energy formulas) are fixed by the design's DATASET.md.
  */
 import type { Rng } from '../src/util/rng.js';
-import type { IntegratorName } from '../src/generate/solve.js';
 
 /** A parameter's default and the range a sampler draws it from (uniformly, unless log). */
+/** The ground-truth integrators src/generate implements (a system may prefer one). */
+export type IntegratorName = 'odex' | 'dop853';
+
 export interface ParamSpec {
   readonly name: string;
   readonly default: number;

@@ -5,15 +5,15 @@
  * - `dop853`: Dormand–Prince 8(5,3) with compensated summation (./dop853.ts), for long runs with
  *   close encounters, where it holds the energy better (the Pythagorean preset uses it).
  */
-import type { InitialCondition, SystemInstance } from '../../systems/system.js';
+import type { InitialCondition, IntegratorName, SystemInstance } from '../../systems/system.js';
 import { dop853 } from './dop853.js';
 import { IntegrationError } from './integrator.js';
 import { integrateOdex, DEFAULT_INTERPOLATION_DEGREE } from './odex.js';
 
 export { IntegrationError, DEFAULT_INTERPOLATION_DEGREE };
 
-export const INTEGRATORS = ['odex', 'dop853'] as const;
-export type IntegratorName = (typeof INTEGRATORS)[number];
+export type { IntegratorName };
+export const INTEGRATORS: readonly IntegratorName[] = ['odex', 'dop853'];
 
 export interface SolveOptions {
   readonly rtol: number;

@@ -41,8 +41,9 @@ export function neuralOdeConfig(bp: ModelBlueprint): NeuralOdeConfigInput {
     momentum: bp.model.momentum,
     solver: adaptive
       ? { method: bp.solver.method as MethodName, rtol: bp.solver.rtol, atol: bp.solver.atol }
-      : // Always an explicit step: src/ode/integrate.ts takes ONE step over the whole span when a
-        // fixed-step method gets neither step nor steps (options.ts documents one per interval).
+      : // An explicit step (the data's sample interval unless given), so that the step does not
+        // depend on how the output times of a call are spaced (without one, the solver takes one
+        // step per output interval).
         { method: bp.solver.method as MethodName, step: bp.solver.step ?? bp.defaultStep },
     adjoint: bp.solver.adjoint,
     seed: bp.seed,
