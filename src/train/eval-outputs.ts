@@ -24,6 +24,10 @@ export function evalDocument(split: string, which: string, backend: string, r: E
     batchSize: r.batchSize,
     batches: r.batches,
     rolloutMse: r.rolloutMse,
+    // The same MSE of the predictor that always answers the training mean, and whether the model
+    // learned the dynamics (its MSE under half the mean predictor's; metrics.ts, LEARNED_MSE_RATIO).
+    meanPredictorMse: r.baseline.meanPredictorMse,
+    learnedDynamics: r.baseline.learned,
     mseAtHorizons: r.mseAtHorizons,
     validPredictionTime: r.validPredictionTime,
     validPredictionTimeMedian: r.validPredictionTimeMedian,

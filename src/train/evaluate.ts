@@ -5,13 +5,14 @@
  * metrics on the clean samples only). Another solver than training's may be given.
  */
 import { InvalidArgumentError } from '../util/errors.js';
+import { NORM_KINDS, normDescriptor, type NormKind } from '../nn/registry.js';
 import { Rng } from '../util/rng.js';
-import { denormaliseStates } from './normalise.js';
-import { defaultHorizons, mean, median, mseAtHorizons, mseByTime, relativeEnergyDrift, rolloutMse, validPredictionTimes, vectorDrift } from './metrics.js';
+import { checkStats, denormaliseStates } from './normalise.js';
+import { compareWithMeanPredictor, defaultHorizons, mean, meanPredictorMse, median, mseAtHorizons, mseByTime, relativeEnergyDrift, rolloutMse, validPredictionTimes, vectorDrift, type MeanPredictorComparison } from './metrics.js';
 import type { LoadedRun } from './predict.js';
 import type { SolverOverride } from './model-port.js';
-import type { PhysicsProbe } from './training-data.js';
-import { selectTrajectories, type Trajectories } from './trajectories.js';
+import type { DataSource, PhysicsProbe } from './training-data.js';
+import { prepareTrajectories, selectTrajectories, type Trajectories } from './trajectories.js';
 import { energiesOf } from './training-plots.js';
 
 export interface EvalOptions {
@@ -34,6 +35,11 @@ export interface EvalResult {
   readonly batches: number;
   /** Full-horizon MSE in normalised coordinates over the clean samples. */
   readonly rolloutMse: number;
+  /**
+   * rolloutMse beside the mean predictor's on the same clean samples (metrics.ts): `learned` is
+   * false when the model is no better, or barely better, than always answering the training mean.
+   */
+  readonly baseline: MeanPredictorComparison;
   readonly mseAtHorizons: ReadonlyArray<{ readonly t: number; readonly mse: number }>;
   readonly validPredictionTime: number;
   readonly validPredictionTimeMedian: number;
@@ -58,9 +64,11 @@ export interface EvalResult {
   readonly corrupted: readonly number[];
 }
 
+const isNormKind = (n: string): n is NormKind => (NORM_KINDS as readonly string[]).includes(n);
+
 /** Refuses evaluation settings that cannot be meaningful for this model, with the reason. */
 export function checkEvalSettings(norm: string, batchSize: number, outliers: number): void {
-  if (norm === 'minibatch' && batchSize === 1) {
+  if (isNormKind(norm) && normDescriptor(norm).evalStatistics === 'batch' && batchSize === 1) {
     throw new InvalidArgumentError(
       "--batch-size 1 cannot evaluate a 'minibatch' model: minibatch BN normalises with the statistics of the evaluation batch, and one sample has zero batch variance",
       "use --batch-size 2 or more (the paper's small-batch test), or evaluate a model trained with --norm tabn, which uses running statistics",
@@ -155,11 +163,13 @@ export async function evaluateRun(run: LoadedRun, data: Trajectories, opts: Eval
     }
   }
   const solverCfg = run.config.config.solver;
+  const mse = rolloutMse(byTime);
   return {
     trajectories: n,
     batchSize,
     batches: bounds.length,
-    rolloutMse: rolloutMse(byTime),
+    rolloutMse: mse,
+    baseline: compareWithMeanPredictor(mse, meanPredictorMse(cleanData.z, shape)),
     mseAtHorizons: mseAtHorizons(byTime, data.t, defaultHorizons(data.t)),
     validPredictionTime: mean(vpts),
     validPredictionTimeMedian: median(vpts),
@@ -177,6 +187,17 @@ export async function evaluateRun(run: LoadedRun, data: Trajectories, opts: Eval
     predicted,
     corrupted,
   };
+}
+
+/**
+ * The mean predictor's rollout MSE on the trajectories that training validates on: the val split's
+ * first `limit` trajectories (0: all), in the dataset's normalised coordinates (metrics.ts).
+ */
+export async function valMeanPredictorMse(data: DataSource, limit = 0): Promise<number> {
+  const batch = await data.loadSplit('val');
+  let val = prepareTrajectories(batch, checkStats(data.stats, batch.y.shape[2]));
+  if (limit > 0 && val.n > limit) val = selectTrajectories(val, Array.from({ length: limit }, (_, i) => i));
+  return meanPredictorMse(val.z, { n: val.n, samples: val.samples, dim: val.dim });
 }
 
 function pickRows(values: Float32Array, rows: readonly number[], width: number): Float32Array {

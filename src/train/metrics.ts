@@ -158,3 +158,51 @@ export function median(values: ArrayLike<number>): number {
   const m = sorted.length >> 1;
   return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2;
 }
+
+/**
+ * The rollout MSE of the constant predictor that always answers the training mean, which is zero in
+ * normalised coordinates (src/train/normalise.ts): the mean of z^2 over the samples rolloutMse counts.
+ * It is about 1 on a split drawn like the training split; a model that does not beat it has learned
+ * nothing about the dynamics.
+ */
+export function meanPredictorMse(truth: ArrayLike<number>, s: RolloutShape): number {
+  return rolloutMse(mseByTime(new Float64Array(s.n * s.samples * s.dim), truth, s));
+}
+
+/**
+ * The share of the mean predictor's MSE below which a model counts as having learned the dynamics:
+ * it must explain at least half of the variance (R^2 = 1 - mse / meanPredictorMse >= 0.5). A model
+ * at 68 % of the mean's MSE (a random three-body run whose bodies collapse in the
+ * viewer) has not.
+ */
+export const LEARNED_MSE_RATIO = 0.5;
+
+/** A model's rollout MSE beside the mean predictor's on the same trajectories. */
+export interface MeanPredictorComparison {
+  /** The model's rollout MSE (normalised). */
+  readonly mse: number;
+  /** The mean predictor's rollout MSE on the same trajectories. */
+  readonly meanPredictorMse: number;
+  /** mse / meanPredictorMse (1: no better than the mean; 0: exact). */
+  readonly ratio: number;
+  /** Whether the model learned the dynamics: a finite ratio below LEARNED_MSE_RATIO. */
+  readonly learned: boolean;
+}
+
+export function compareWithMeanPredictor(mse: number, meanPredictor: number): MeanPredictorComparison {
+  const ratio = mse / meanPredictor;
+  return { mse, meanPredictorMse: meanPredictor, ratio, learned: Number.isFinite(ratio) && ratio < LEARNED_MSE_RATIO };
+}
+
+/**
+ * The warning a command shows when a model did not learn the dynamics (null when it did): no
+ * better than predicting the mean, or better by less than LEARNED_MSE_RATIO asks. `what` names the
+ * MSE, e.g. "validation MSE".
+ */
+export function meanPredictorWarning(c: MeanPredictorComparison, what: string): string | null {
+  if (c.learned) return null;
+  const value = Number.isFinite(c.mse) ? c.mse.toPrecision(3) : String(c.mse);
+  const mean = c.meanPredictorMse.toPrecision(3);
+  if (!(c.ratio < 1)) return `${what} ${value} is no better than predicting the mean (${mean}): the model did not learn these dynamics`;
+  return `${what} ${value} is ${(100 * c.ratio).toFixed(0)} % of the mean predictor's (${mean}): less than half of the variance explained, the model did not learn these dynamics`;
+}
