@@ -76,6 +76,7 @@ export const command: Command = {
     const { loadRun } = await import('../../train/predict.js');
     const { evaluateRun } = await import('../../train/evaluate.js');
     const { writeEvalOutputs } = await import('../../train/eval-outputs.js');
+    const { meanPredictorWarning } = await import('../../train/metrics.js');
     const data = await openDataSource(resolve(values.data));
     if (data.checksum !== runConfig.dataset.manifestSha256 && !values.json) {
       process.stderr.write(`note: ${values.data} is not the dataset the run was trained on (manifest checksum differs); using the run's normalisation statistics\n`);
@@ -92,6 +93,7 @@ export const command: Command = {
           ['split', `${split} (${result.trajectories} trajectories, ${result.batches} batches of ${result.batchSize})`],
           ['model', `${which} (${result.norm}); solver ${result.solver.method}`],
           ['rollout MSE (normalised, full horizon)', fmt(result.rolloutMse)],
+          ['  predicting the mean instead', `${fmt(result.baseline.meanPredictorMse)} (the model's MSE is ${fmt(100 * result.baseline.ratio)} % of it)`],
           ...result.mseAtHorizons.map((h): [string, string] => [`  MSE at t = ${h.t}`, fmt(h.mse)]),
           [`valid prediction time (threshold ${result.threshold})`, `${fmt(result.validPredictionTime)} mean, ${fmt(result.validPredictionTimeMedian)} median`],
           ['relative energy drift (max over t, mean)', `${fmt(result.energyDrift)} (final ${fmt(result.energyDriftFinal)}; ground truth ${fmt(result.energyDriftTruth)})`],
@@ -102,6 +104,8 @@ export const command: Command = {
         ];
         const w = Math.max(...rows.map((r) => r[0].length));
         process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+        const warning = meanPredictorWarning(result.baseline, `${split} MSE`);
+        if (warning !== null) process.stderr.write(`warning: ${warning}\n`);
       }
       return 0;
     } finally {

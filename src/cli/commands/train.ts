@@ -222,6 +222,24 @@ export const command: Command = {
         process.stderr.write(`stopped at step ${result.steps}; continue with the same command and --resume\n`);
         return abort.signal.aborted ? 130 : 0;
       }
+      // The best model against always predicting the training mean, on the same val trajectories;
+      // recorded with the completion marker (trained.json) for `physode start` and the viewer.
+      const { valMeanPredictorMse } = await import('../../train/evaluate.js');
+      const { compareWithMeanPredictor, meanPredictorWarning } = await import('../../train/metrics.js');
+      const { writeTrainedMarker } = await import('../../train/run-folder.js');
+      const baseline = compareWithMeanPredictor(result.bestValMse, await valMeanPredictorMse(data, config.valTrajectories));
+      const warning = meanPredictorWarning(baseline, 'validation MSE');
+      if (warning !== null) process.stderr.write(`warning: ${warning}\n`);
+      else process.stdout.write(`best val rollout MSE ${baseline.mse.toExponential(3)} is ${(100 * baseline.ratio).toPrecision(3)} % of the mean predictor's (${baseline.meanPredictorMse.toPrecision(3)})\n`);
+      await writeTrainedMarker(result.runDir, {
+        steps: result.steps,
+        datasetSha256: data.checksum,
+        bestValMse: result.bestValMse,
+        bestStep: result.bestStep,
+        lastLoss: result.lastLoss,
+        meanPredictorValMse: baseline.meanPredictorMse,
+        learnedDynamics: baseline.learned,
+      });
       return 0;
     } finally {
       bar?.finish();
