@@ -24,6 +24,13 @@ export interface NBodyPreset {
   initialState(rng: Rng, masses: Float64Array, options: SystemOptions, softening: number): Float64Array;
 }
 
+/**
+ * Default count of the presets whose initial state is fixed (every trajectory the same orbit): the
+ * smallest count that the default split 0.8/0.1/0.1 cuts into 8 train, 1 val and 1 test trajectory
+ * (test/systems/defaults.test.ts), so that `train` accepts the dataset at its defaults.
+ */
+const FIXED_ORBIT_COUNT = 10;
+
 /** State vector from per-body positions and velocities (each a list of [x, y, z]). */
 function packState(positions: readonly (readonly number[])[], velocities: readonly (readonly number[])[]): Float64Array {
   const n = positions.length;
@@ -68,7 +75,7 @@ export const twoBody: NBodyPreset = {
   description: 'Kepler orbit, eccentricity option `eccentricity` (default 0.6), period 2 pi',
   bodies: 2,
   defaultBodies: 2,
-  defaults: { count: 4, samples: 500, tEnd: 10 * Math.PI },
+  defaults: { count: FIXED_ORBIT_COUNT, samples: 500, tEnd: 10 * Math.PI },
   softening: 0,
   massRange: () => [0.5, 0.5],
   initialState(_rng, masses, options) {
@@ -96,7 +103,7 @@ export const figureEight: NBodyPreset = {
   description: 'Chenciner-Montgomery figure-eight of three equal masses (Simó\'s data), period 6.32591398',
   bodies: 3,
   defaultBodies: 3,
-  defaults: { count: 4, samples: 600, tEnd: 3 * 6.32591398 },
+  defaults: { count: FIXED_ORBIT_COUNT, samples: 600, tEnd: 3 * 6.32591398 },
   softening: 0,
   massRange: () => [1, 1],
   initialState() {
@@ -120,7 +127,7 @@ export const pythagorean: NBodyPreset = {
   defaultBodies: 3,
   // The close approaches (down to 4.2e-4 at t = 15.83) need DOP853 to hold the energy to 1e-9
   // (test/systems/pythagorean.test.ts); odex at its best reaches 3e-9.
-  defaults: { count: 1, samples: 2000, tEnd: 70, integrator: 'dop853', tolerance: 1e-13 },
+  defaults: { count: FIXED_ORBIT_COUNT, samples: 2000, tEnd: 70, integrator: 'dop853', tolerance: 1e-13 },
   softening: 0,
   massRange: (i) => {
     const m = [3, 4, 5][i];
