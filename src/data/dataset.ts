@@ -2,8 +2,8 @@
  * Opening a dataset folder (DATASET.md): the manifest is validated on open; shards are checked
  * against their SHA-256 and the manifest's layout on every read. Errors name the file and the fault.
  */
-import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
 import type { Manifest, ShardEntry, Split, TrajectoryBatch } from './types.js';
 import { SPLITS } from './types.js';
@@ -35,6 +35,11 @@ export interface Dataset {
 }
 
 export async function openDataset(dir: string): Promise<Dataset> {
+  const info = await stat(dir).catch(() => null);
+  if (info !== null && !info.isDirectory()) {
+    const parent = basename(dir) === MANIFEST_FILE ? `: ${dirname(dir)}` : '';
+    throw new InvalidArgumentError(`${dir} is a file, not a dataset folder`, `give the folder that holds manifest.json${parent}`);
+  }
   const manifest = await readManifest(join(dir, MANIFEST_FILE), join(dir, MANIFEST_FILE));
   if (manifest.complete === false) {
     throw new CorruptFileError(join(dir, MANIFEST_FILE), 'the generation of this dataset did not finish', 'rerun the same physode generate command: it resumes and completes the missing shards');

@@ -66,7 +66,19 @@ export function parseManifest(value: unknown, file: string): Manifest {
   const fail = (problem: string): never => {
     throw new CorruptFileError(file, problem, hint);
   };
-  if (m.state.labels.length !== m.state.dim) fail(`state.labels has ${m.state.labels.length} labels for dim ${m.state.dim}`);
+  const D = m.state.dim;
+  if (m.state.labels.length !== D) fail(`state.labels has ${m.state.labels.length} labels for dim ${D}`);
+  if (m.stats.mean.length !== D || m.stats.std.length !== D) fail(`stats.mean and stats.std have ${m.stats.mean.length} and ${m.stats.std.length} entries for dim ${D}`);
+  if (m.stats.std.some((s) => !(s >= 0))) fail('stats.std holds a negative value');
+  if (m.times.count > 1 && !(m.times.end > m.times.start)) fail(`times.end ${m.times.end} is not after times.start ${m.times.start}`);
+  for (const s of m.shards) {
+    if (s.summary && (s.summary.mean.length !== D || s.summary.m2.length !== D)) fail(`shard ${s.file}: summary has ${s.summary.mean.length} means for dim ${D}`);
+  }
+  const files = new Set<string>();
+  for (const s of m.shards) {
+    if (files.has(s.file)) fail(`shard ${s.file} is listed twice`);
+    files.add(s.file);
+  }
   if (m.system.paramLabels.length !== m.system.params.length) fail('system.paramLabels and system.params differ in length');
   for (const s of m.shards) {
     if (s.indexRange[1] - s.indexRange[0] !== s.count) fail(`shard ${s.file}: count ${s.count} does not match indexRange [${s.indexRange.join(', ')})`);
@@ -84,10 +96,12 @@ export async function readManifest(path: string, file = MANIFEST_FILE): Promise<
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
       throw new CorruptFileError(file, 'missing: not a physode dataset folder', 'generate one with: physode generate <system> --out <folder>');
     }
-    throw err;
+    if (code === 'ENOTDIR') throw new CorruptFileError(file, 'cannot be read: the dataset path is a file, not a folder', 'give the dataset folder (the one holding manifest.json)');
+    throw new CorruptFileError(file, `cannot be read (${code ?? (err as Error).message})`, 'give the dataset folder (the one holding a readable manifest.json)');
   }
   let value: unknown;
   try {

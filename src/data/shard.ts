@@ -79,7 +79,39 @@ export function decodeShard(bytes: Uint8Array, file: string, e: ShardExpectation
       throw new CorruptFileError(file, `index[${i}] is ${out.index[i]}, expected ${e.firstIndex + i}`, hint);
     }
   }
+  checkFinite(out, e, file, hint);
   return out;
+}
+
+/**
+ * Every stored value must be finite: a NaN or infinity in a shard whose checksum matches was written
+ * so (or the file was replaced with its checksum), and training on it would only report a NaN loss.
+ * Names the array, the trajectory (dataset index) and the sample of the first such value.
+ */
+export function checkFinite(a: ShardArrays, e: ShardExpectations, file: string, hint: string): void {
+  const { T, D, P } = e;
+  for (let k = 0; k < a.t.length; k++) {
+    if (!Number.isFinite(a.t[k])) throw new CorruptFileError(file, `array 't' holds ${a.t[k]} at sample ${k}: values must be finite`, hint);
+  }
+  // [key, values, values per trajectory, values per sample]
+  const arrays: Array<[string, Float64Array | undefined, number, number]> = [
+    ['y', a.y, T * D, D],
+    ['params', a.params, P, 0],
+    ['energy', a.energy, T, 1],
+    ['dydt', a.dydt, T * D, D],
+    ['y_clean', a.yClean, T * D, D],
+  ];
+  for (const [key, x, perTrajectory, perSample] of arrays) {
+    if (!x) continue;
+    for (let i = 0; i < x.length; i++) {
+      // x - x is 0 for a finite x and NaN for NaN and infinities.
+      if (x[i] - x[i] === 0) continue;
+      const trajectory = e.firstIndex + Math.floor(i / perTrajectory);
+      const within = i % perTrajectory;
+      const place = perSample === 0 ? `parameter ${within}` : perSample === 1 ? `sample ${within}` : `sample ${Math.floor(within / perSample)}, component ${within % perSample}`;
+      throw new CorruptFileError(file, `array '${key}' holds ${x[i]} at trajectory ${trajectory}, ${place}: values must be finite`, hint);
+    }
+  }
 }
 
 /** Reads a shard file, optionally checking its SHA-256 first. */
@@ -88,10 +120,11 @@ export async function readShardFile(path: string, file: string, e: ShardExpectat
   try {
     bytes = await readFile(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
       throw new CorruptFileError(file, 'missing', 'rerun the physode generate command that made this dataset to restore it');
     }
-    throw err;
+    throw new CorruptFileError(file, `cannot be read (${code === 'EISDIR' ? 'a folder stands where the shard file should be' : (code ?? (err as Error).message)})`, 'rerun the physode generate command that made this dataset to restore it');
   }
   if (sha256 !== undefined) {
     const actual = sha256Hex(bytes);

@@ -1,7 +1,8 @@
 /**
  * The training loop: windows from the training split, MSE in normalised coordinates, an optimizer
  * step, periodic full-horizon validation on the val split, checkpoints (`last` every N steps, `best`
- * by validation MSE), recovery from divergence, and exact resume.
+ * by validation MSE), and exact resume. What a checkpoint holds lives in training-state.ts; what
+ * happens on divergence in recovery.ts.
  *
  * Determinism: every random choice comes from one seeded Rng whose state is checkpointed with the
  * model, the optimizer moments and counters, the learning-rate scale and the running log
@@ -9,30 +10,30 @@
  * metrics.jsonl, and a run interrupted and resumed writes the same file as one that was not.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { pathExists } from '../util/fs.js';
-import { randomBytes } from 'node:crypto';
-import { Rng, deriveSeed, type RngState } from '../util/rng.js';
+import { mkdir } from 'node:fs/promises';
+import { Rng, deriveSeed } from '../util/rng.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { InvalidArgumentError, PhysodeError } from '../util/errors.js';
+import { InvalidArgumentError } from '../util/errors.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { version } from '../util/version.js';
 import { checkStats, type NormStats } from './normalise.js';
 import { prepareTrajectories, selectTrajectories, type Trajectories } from './trajectories.js';
 import { sampleWindows, windowTimes } from './windows.js';
 import { rolloutFigures } from './rollout-figures.js';
-import { MetricsLog, readMetrics, type MetricRecord } from './metrics-log.js';
-import { runPaths, type RunPaths } from './run-folder.js';
-import { saveCheckpoint, loadCheckpoint, hasCheckpoint, type JsonValue, type Checkpoint } from './checkpoint.js';
+import { MetricsLog, readMetrics } from './metrics-log.js';
+import { runPaths } from './run-folder.js';
+import { loadCheckpoint, type JsonValue } from './checkpoint.js';
 import { Optimizer, clipByGlobalNorm } from './optimizer.js';
 import { scheduleFactor } from './schedule.js';
-import { configDifferences, validateConfig, windowAt, type TrainConfig } from './config.js';
+import { validateConfig, windowAt, type TrainConfig } from './config.js';
 import type { DataSource } from './training-data.js';
 import type { DynamicsModel, ModelBlueprint, ModelFactory } from './model-port.js';
 import { writeTrainingPlots } from './training-plots.js';
+import { checkResumable, initialLoopState, refuseExisting, restore, saveCheckpointFrom, saveLast, saveModelAtomic } from './training-state.js';
+import { isSolverFailure, recover, refuseRunaway } from './recovery.js';
+import { hasRunningStatistics } from '../nn/registry.js';
 
-/** Training could not go on (diverged beyond the allowed recoveries). Exit code non-zero. */
-export class TrainingDivergedError extends PhysodeError {}
+export { TrainingDivergedError } from './recovery.js';
 
 export interface TrainOptions {
   readonly data: DataSource;
@@ -68,36 +69,6 @@ export interface TrainResult {
   readonly wallSeconds: number;
   /** TA-BN grid coverage of the first normalisation layer of the final model, or null. */
   readonly gridCoverage: number | null;
-}
-
-interface LoopState {
-  step: number;
-  rng: Rng;
-  lrScale: number;
-  recoveries: number;
-  bestVal: number;
-  bestStep: number;
-  /** Accumulators of the current logging interval. */
-  acc: { loss: number; nfe: number; gradNorm: number; count: number };
-  lastLoss: number;
-}
-
-/** The solver's own failures (step size underflow, step limit) are divergence signals. */
-function isSolverFailure(err: unknown): boolean {
-  return err instanceof Error && /SolverError|StepSize|MaxSteps/i.test(err.name);
-}
-
-
-/** Saves the model into `dir` through a temporary folder and a rename, so `dir` is never half-written. */
-async function saveModelAtomic(model: DynamicsModel, dir: string): Promise<void> {
-  const tmp = `${dir}.tmp-${randomBytes(3).toString('hex')}`;
-  const old = `${dir}.old-${randomBytes(3).toString('hex')}`;
-  await rm(tmp, { recursive: true, force: true });
-  await model.save(tmp);
-  const had = await pathExists(dir);
-  if (had) await rename(dir, old);
-  await rename(tmp, dir);
-  if (had) await rm(old, { recursive: true, force: true });
 }
 
 function blueprintFor(config: TrainConfig, dim: number, ts: Float64Array, dt: number): ModelBlueprint {
@@ -139,30 +110,22 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const dt = ts[1] - ts[0];
   const blueprint = blueprintFor(config, dim, ts, dt);
 
+  // Refusals first, so that a refused run leaves no folder behind.
+  if (opts.resume) await checkResumable(paths, config, data.checksum);
+  else await refuseExisting(paths);
   await mkdir(paths.dir, { recursive: true });
   const log = new MetricsLog(paths.metrics);
   const model = await opts.factory.create(blueprint);
   const optimizer = new Optimizer({ name: config.optimizer, weightDecay: config.weightDecay }, model.variables);
-  const state: LoopState = {
-    step: 0,
-    rng: new Rng(config.seed),
-    lrScale: 1,
-    recoveries: 0,
-    bestVal: Number.POSITIVE_INFINITY,
-    bestStep: -1,
-    acc: { loss: 0, nfe: 0, gradNorm: 0, count: 0 },
-    lastLoss: Number.NaN,
-  };
+  const state = initialLoopState(config.seed);
 
   try {
     if (opts.resume) {
-      await checkResumable(paths, config);
       const ckpt = await loadCheckpoint(paths.lastCheckpoint);
       restore(ckpt, model, optimizer, state);
       await log.truncateAfter(ckpt.step);
       opts.onEvent?.(`resuming from step ${ckpt.step}`);
     } else {
-      await refuseExisting(paths);
       await writeFileAtomic(paths.config, `${JSON.stringify(runConfigDocument(config, data, stats, blueprint, opts.backend), null, 2)}\n`);
       await writeFileAtomic(paths.metrics, '');
       await saveLast(paths, model, optimizer, state);
@@ -250,8 +213,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (!completed) await saveLast(paths, model, optimizer, state);
 
     const wallSeconds = (performance.now() - started) / 1000;
-    if (completed && opts.plots !== false) {
-      await writeTrainingPlots({ paths, records: await readMetrics(paths.metrics), model, bestCheckpoint: paths.bestCheckpoint, valSet, stats, physics: data.physics });
+    if (completed) {
+      const records = await readMetrics(paths.metrics);
+      if (opts.plots !== false) await writeTrainingPlots({ paths, records, model, bestCheckpoint: paths.bestCheckpoint, valSet, stats, physics: data.physics });
+      await refuseRunaway(paths, records, config);
     }
     const result: TrainResult = {
       runDir: paths.dir,
@@ -274,7 +239,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
 /** Normalisations with running statistics (which recalibration and freezing apply to). */
 function hasRunningStats(config: TrainConfig): boolean {
-  return config.model.norm === 'tabn' || config.model.norm === 'pop' || config.model.norm === 'popti';
+  return hasRunningStatistics(config.model.norm);
 }
 
 /** The last step trained with batch statistics; later ones train through frozen running statistics. */
@@ -317,98 +282,4 @@ async function validate(model: DynamicsModel, valSet: Trajectories): Promise<{ m
     if (isSolverFailure(err)) return { mse: Number.NaN, vpt: Number.NaN, nfe: Number.NaN };
     throw err;
   }
-}
-
-async function refuseExisting(paths: RunPaths): Promise<void> {
-  if (await hasCheckpoint(paths.lastCheckpoint)) {
-    throw new InvalidArgumentError(`run folder ${paths.dir} already holds a run`, 'add --resume to continue it, or choose another --out');
-  }
-  if (await pathExists(paths.dir)) {
-    const entries = (await readdir(paths.dir)).filter((e) => !e.startsWith('.'));
-    if (entries.length > 0) throw new InvalidArgumentError(`run folder ${paths.dir} is not empty`, 'choose another --out (or remove the folder)');
-  }
-}
-
-async function checkResumable(paths: RunPaths, config: TrainConfig): Promise<void> {
-  if (!(await hasCheckpoint(paths.lastCheckpoint))) {
-    throw new InvalidArgumentError(`nothing to resume in ${paths.dir} (no checkpoints/last)`, 'start the run without --resume');
-  }
-  const { readFile } = await import('node:fs/promises');
-  let recorded: TrainConfig;
-  try {
-    recorded = (JSON.parse(await readFile(paths.config, 'utf8')) as { config: TrainConfig }).config;
-  } catch {
-    throw new InvalidArgumentError(`${paths.config} is missing or not JSON`, 'the run folder is damaged; start a new run');
-  }
-  const diff = configDifferences(recorded, config);
-  if (diff.length > 0) {
-    throw new InvalidArgumentError(`--resume with a different configuration (${diff.join(', ')})`, 'resume with the same options as the original command (see config.json)');
-  }
-}
-
-function checkpointOf(model: DynamicsModel, optimizer: Optimizer, state: LoopState): Checkpoint {
-  const opt = optimizer.state();
-  return {
-    step: state.step,
-    tensors: [...model.getState(), ...opt.tensors],
-    state: {
-      rng: [...state.rng.state()],
-      optimizerIterations: opt.iterations,
-      lrScale: state.lrScale,
-      recoveries: state.recoveries,
-      bestVal: Number.isFinite(state.bestVal) ? state.bestVal : null,
-      bestStep: state.bestStep,
-      acc: { ...state.acc },
-      lastLoss: Number.isFinite(state.lastLoss) ? state.lastLoss : null,
-    },
-  };
-}
-
-async function saveCheckpointFrom(dir: string, model: DynamicsModel, optimizer: Optimizer, state: LoopState): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await saveCheckpoint(dir, checkpointOf(model, optimizer, state));
-}
-
-async function saveLast(paths: RunPaths, model: DynamicsModel, optimizer: Optimizer, state: LoopState): Promise<void> {
-  await saveCheckpointFrom(paths.lastCheckpoint, model, optimizer, state);
-}
-
-function restore(ckpt: Checkpoint, model: DynamicsModel, optimizer: Optimizer, state: LoopState): void {
-  const s = ckpt.state as Record<string, JsonValue>;
-  model.setState(ckpt.tensors.filter((t) => !t.name.startsWith('optimizer/')));
-  optimizer.setState(Number(s.optimizerIterations), ckpt.tensors.filter((t) => t.name.startsWith('optimizer/')));
-  state.step = ckpt.step;
-  state.rng = new Rng(s.rng as unknown as RngState);
-  state.lrScale = Number(s.lrScale);
-  state.recoveries = Number(s.recoveries);
-  state.bestVal = s.bestVal === null ? Number.POSITIVE_INFINITY : Number(s.bestVal);
-  state.bestStep = Number(s.bestStep);
-  const acc = s.acc as Record<string, number>;
-  state.acc = { loss: acc.loss, nfe: acc.nfe, gradNorm: acc.gradNorm, count: acc.count };
-  state.lastLoss = s.lastLoss === null ? Number.NaN : Number(s.lastLoss);
-}
-
-/**
- * Divergence policy: restore the last good checkpoint, scale the learning rate down, and go on; after
- * `maxRecoveries` recoveries, stop with TrainingDivergedError. The checkpoints and model/ on disk
- * are only ever written after good steps, so nothing good is overwritten.
- */
-async function recover(paths: RunPaths, model: DynamicsModel, optimizer: Optimizer, state: LoopState, config: TrainConfig, log: MetricsLog, step: number, reason: string, onEvent?: (m: string) => void): Promise<void> {
-  if (state.recoveries >= config.maxRecoveries) {
-    throw new TrainingDivergedError(
-      `training diverged at step ${step} (${reason}) after ${state.recoveries} recoveries with the learning rate lowered to ${config.lr * state.lrScale}`,
-      `the best model so far is kept in ${paths.model}; try a smaller --lr, --clip 1, a smaller --window, or --method dopri5 with looser --rtol`,
-    );
-  }
-  const recoveries = state.recoveries + 1;
-  const lrScale = state.lrScale * config.recoveryLrFactor;
-  const ckpt = await loadCheckpoint(paths.lastCheckpoint);
-  restore(ckpt, model, optimizer, state);
-  state.recoveries = recoveries;
-  state.lrScale = lrScale;
-  await log.truncateAfter(ckpt.step);
-  await log.append({ step: ckpt.step, kind: 'event', event: 'recovery', atStep: step, reason, recoveries, lrScale });
-  // Record the lowered rate at once, so a kill now does not replay the divergence with the old one.
-  await saveLast(paths, model, optimizer, state);
-  onEvent?.(`step ${step}: ${reason}; restored the checkpoint of step ${ckpt.step} and lowered the learning rate to ${config.lr * lrScale} (recovery ${recoveries} of at most ${config.maxRecoveries})`);
 }

@@ -1,9 +1,9 @@
 /** `physode inspect DIR [--json]`: what a dataset holds, its quality figures, and a validation verdict. */
-import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { openDataset } from '../../data/dataset.js';
 import { SPLITS } from '../../data/types.js';
+import { parseCommandArgs } from '../options.js';
 
 const usage = `usage: physode inspect DIR [--json]
 
@@ -15,8 +15,8 @@ export const command: Command = {
   summary: 'describe and validate a dataset folder',
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { json: { type: 'boolean' } } });
-    if (positionals.length !== 1) throw new InvalidArgumentError('expected one dataset folder', 'e.g. physode inspect datasets/pendulum');
+    const { values, positionals } = parseCommandArgs('inspect', argv, { json: { type: 'boolean' } }, true);
+    if (positionals.length !== 1) throw new InvalidArgumentError(positionals.length === 0 ? 'expected one dataset folder' : `expected one dataset folder, got ${positionals.length}: ${positionals.join(' ')}`, 'e.g. physode inspect datasets/pendulum');
     const ds = await openDataset(positionals[0]);
     const m = ds.manifest;
     const verdict = await ds.verify();

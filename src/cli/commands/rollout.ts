@@ -1,10 +1,10 @@
 /** `physode rollout RUN --data DIR`: write rollouts.npz (true and predicted states) for chosen samples. */
-import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { checkWritableFolder } from '../../util/fs.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { SPLITS, type Split } from '../../data/types.js';
-import { parseChoice, parseIndexList, parseNumber, parseSolverOverride, SOLVER_OVERRIDE_OPTIONS } from '../../train/cli-options.js';
+import { parseChoice, parseCommandArgs, parseIndexList, parseNumber, parseSolverOverride, SOLVER_OVERRIDE_OPTIONS } from '../options.js';
 
 const usage = `usage: physode rollout RUN --data DIR [options]
 
@@ -26,11 +26,10 @@ export const command: Command = {
   summary: "write a run's predicted and true trajectories to rollouts.npz",
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
+    const { values, positionals } = parseCommandArgs(
+      'rollout',
+      argv,
+      {
         data: { type: 'string' },
         split: { type: 'string' },
         indices: { type: 'string' },
@@ -40,14 +39,15 @@ export const command: Command = {
         ...SOLVER_OVERRIDE_OPTIONS,
         backend: { type: 'string' },
       },
-    });
+      true,
+    );
     if (positionals.length !== 1) throw new InvalidArgumentError('give exactly one run folder', 'physode rollout runs/<id> --data datasets/<name>');
     if (!values.data) throw new InvalidArgumentError('--data DIR is required');
     const runDir = resolve(positionals[0]);
     const split = parseChoice('split', values.split ?? 'test', SPLITS) as Split;
     const which = parseChoice('which', values.which ?? 'best', ['best', 'last'] as const);
     const requested = values.indices !== undefined ? parseIndexList('indices', values.indices) : null;
-    const horizon = values.horizon !== undefined ? parseNumber('horizon', values.horizon) : undefined;
+    const horizon = values.horizon !== undefined ? parseNumber('horizon', values.horizon, { min: 0, minOpen: true, example: '--horizon 10' }) : undefined;
     const solver = parseSolverOverride(values);
 
     const { initBackend, parseBackendPreference } = await import('../../backend/backend.js');
@@ -59,6 +59,8 @@ export const command: Command = {
     const { computeRollouts, writeRolloutsNpz } = await import('../../train/rollouts.js');
     const { runPaths } = await import('../../train/run-folder.js');
     const data = await openDataSource(resolve(values.data));
+    const out = resolve(values.out ?? runPaths(runDir).rollouts);
+    await checkWritableFolder(dirname(out), '--out');
     const run = await loadRun(runDir, which);
     try {
       const trajectories = prepareTrajectories(await data.loadSplit(split), run.stats);
@@ -66,7 +68,6 @@ export const command: Command = {
       const bad = positions.filter((p) => p >= trajectories.n);
       if (bad.length > 0) throw new InvalidArgumentError(`--indices ${bad.join(',')} out of range: the ${split} split holds ${trajectories.n} trajectories`, `use positions 0 to ${trajectories.n - 1}`);
       const r = await computeRollouts(run, trajectories, { positions, horizon, solver, physics: data.physics });
-      const out = resolve(values.out ?? runPaths(runDir).rollouts);
       await writeRolloutsNpz(out, r, positions);
       process.stdout.write(`wrote ${out}: ${r.count} trajectories x ${r.samples} times x ${r.dim} components (t from ${r.t[0]} to ${r.t[r.t.length - 1]})\n`);
       return 0;

@@ -36,9 +36,9 @@ describe('physode generate / inspect', () => {
     const cases: Array<[string[], RegExp]> = [
       [['generate', 'pendulm', '--out', out], /unknown system 'pendulm'[\s\S]*hint: systems: pendulum, damped-pendulum, double-pendulum, nbody/],
       [['generate', 'nbody', '--preset', 'eight', '--out', out], /unknown nbody preset 'eight'[\s\S]*two-body, figure-eight, pythagorean, random/],
-      [['generate', 'pendulum', '--count=-5', '--out', out], /--count must be a positive integer/],
-      [['generate', 'pendulum', '--count', '-5', '--out', out], /ambiguous[\s\S]*--count=100/],
-      [['generate', 'pendulum', '--count', 'many', '--out', out], /--count must be an integer/],
+      [['generate', 'pendulum', '--count=-5', '--out', out], /--count expects an integer >= 1, got '-5'/],
+      [['generate', 'pendulum', '--count', '-5', '--out', out], /--count expects an integer >= 1, got '-5'/],
+      [['generate', 'pendulum', '--count', 'many', '--out', out], /--count expects a number \(an integer >= 1\), got 'many'/],
       [['generate', 'pendulum', '--split', '0.9,0.9,0.1', '--out', out], /--split must be three fractions/],
       [['generate', 'pendulum', '--bogus', '--out', out], /Unknown option '--bogus'/],
       [['inspect', join(root, 'nothing-here')], /manifest\.json: missing/],

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromOptions } from '../../src/cli/commands/train.js';
 import { command as evalCommand } from '../../src/cli/commands/eval.js';
-import { parseIndexList, parseSolverOverride } from '../../src/train/cli-options.js';
+import { parseIndexList, parseSolverOverride } from '../../src/cli/options.js';
 import { neuralOdeFactory, solverOptions } from '../../src/train/neural-ode-port.js';
 import { SolverError } from '../../src/ode/errors.js';
 import { DEFAULT_CONFIG, validateConfig } from '../../src/train/config.js';
 import { InvalidArgumentError } from '../../src/util/errors.js';
 import { initBackend } from '../../src/backend/backend.js';
 import { train } from '../../src/train/trainer.js';
-import { oscillatorSource, linearFactory } from './fixtures.js';
+import { oscillatorSource, linearFactory } from '../train/fixtures.js';
 
 describe('command-line options of train, eval and rollout', () => {
   test('no options give the documented defaults', () => {
