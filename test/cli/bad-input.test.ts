@@ -7,43 +7,17 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { physode, type Outcome } from './capture.js';
 import { generateDataset } from '../../src/generate/index.js';
 import { decodeShard, encodeShard, sha256Hex } from '../../src/data/shard.js';
 import { shardExpectations } from '../../src/data/manifest.js';
 import type { Manifest } from '../../src/data/types.js';
 
 process.env.PHYSODE_BACKEND = 'cpu';
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Which main() call a write belongs to: writes from elsewhere (the test reporter) pass through. */
-const capture = new AsyncLocalStorage<{ stdout: string; stderr: string }>();
-for (const stream of ['stdout', 'stderr'] as const) {
-  const original = process[stream].write.bind(process[stream]);
-  process[stream].write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const store = capture.getStore();
-    if (!store) return (original as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-    store[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  }) as typeof process.stdout.write;
-}
-
-/** Runs `physode ...args` in this process, capturing what it writes. */
-async function physode(...args: string[]): Promise<Outcome> {
-  const store = { stdout: '', stderr: '' };
-  const code = await capture.run(store, () => main(args));
-  return { code, ...store };
-}
 
 /** The error lines of stderr: what is left after the informational lines a command prints first. */
 function errorLines(stderr: string): string[] {
