@@ -1,11 +1,10 @@
 /** `physode eval RUN --data DIR`: metrics of a trained run on a split (src/train/evaluate.ts). */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { formatNumber } from '../../util/format.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { SPLITS, type Split } from '../../data/types.js';
-import { parseChoice, parseInteger, parseNumber, parseSolverOverride, SOLVER_OVERRIDE_OPTIONS } from '../../train/cli-options.js';
+import { parseChoice, parseCommandArgs, parseInteger, parseNumber, parseSolverOverride, SOLVER_OVERRIDE_OPTIONS } from '../options.js';
 
 const usage = `usage: physode eval RUN --data DIR [options]
 
@@ -34,11 +33,10 @@ export const command: Command = {
   summary: 'evaluate a trained run on a split (rollout MSE, VPT, energy drift; batch-size and outlier stress tests)',
   usage,
   async run(argv) {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: true,
-      options: {
+    const { values, positionals } = parseCommandArgs(
+      'eval',
+      argv,
+      {
         data: { type: 'string' },
         split: { type: 'string' },
         which: { type: 'string' },
@@ -50,16 +48,17 @@ export const command: Command = {
         backend: { type: 'string' },
         json: { type: 'boolean' },
       },
-    });
+      true,
+    );
     if (positionals.length !== 1) throw new InvalidArgumentError('give exactly one run folder', 'physode eval runs/<id> --data datasets/<name>');
     if (!values.data) throw new InvalidArgumentError('--data DIR is required', 'the dataset the run was trained on (or another of the same system)');
     const runDir = resolve(positionals[0]);
     const split = parseChoice('split', values.split ?? 'test', SPLITS) as Split;
     const which = parseChoice('which', values.which ?? 'best', ['best', 'last'] as const);
     const batchSize = values['batch-size'] !== undefined ? parseInteger('batch-size', values['batch-size'], 1) : 0;
-    const outliers = values.outliers !== undefined ? parseNumber('outliers', values.outliers) : 0;
+    const outliers = values.outliers !== undefined ? parseNumber('outliers', values.outliers, { min: 0, max: 1, example: '--outliers 0.1' }) : 0;
     const solver = parseSolverOverride(values);
-    const threshold = values.threshold !== undefined ? parseNumber('threshold', values.threshold) : 0.5;
+    const threshold = values.threshold !== undefined ? parseNumber('threshold', values.threshold, { min: 0, minOpen: true, example: '--threshold 0.5' }) : 0.5;
 
     // Refuse impossible settings before any loading.
     const { readRunConfig } = await import('../../train/run-config.js');

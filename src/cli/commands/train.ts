@@ -1,5 +1,4 @@
 /** `physode train`: fit a Neural ODE to a dataset (src/train/trainer.ts does the work). */
-import { parseArgs } from 'node:util';
 import { basename, join, resolve } from 'node:path';
 import type { Command } from '../command.js';
 import { ProgressBar } from '../progress-bar.js';
@@ -7,7 +6,8 @@ import { InvalidArgumentError } from '../../util/errors.js';
 import { DEFAULT_CONFIG, NORMS, stepsPerEpoch, type TrainConfig } from '../../train/config.js';
 import { OPTIMIZERS } from '../../train/optimizer.js';
 import { SCHEDULES } from '../../train/schedule.js';
-import { parseChoice, parseInteger, parseNumber } from '../../train/cli-options.js';
+import { parseChoice, parseCommandArgs, parseInteger, parseNumber, STEP_SIZE, TOLERANCE, type Range } from '../options.js';
+import { checkWritableFolder } from '../../util/fs.js';
 
 const D = DEFAULT_CONFIG;
 
@@ -21,8 +21,8 @@ model:
   --depth L            hidden layers (default ${D.model.depth})
   --width H            hidden units (default ${D.model.width})
   --activation NAME    tanh, softplus, silu (default ${D.model.activation})
-  --grid-size M        TA-BN grid intervals over the window (default ${D.model.gridSize}; see config.ts)
-  --bn-momentum X      running-statistics momentum (default ${D.model.bnMomentum})
+  --grid-intervals M  TA-BN grid intervals over the window (default ${D.model.gridIntervals}; see config.ts)
+  --momentum X         running-statistics momentum (default ${D.model.momentum})
   --bn-recalibration K recompute running statistics before each validation from K batches
                        ("precise BN"; default ${D.model.bnRecalibration}, 0: off)
   --bn-freeze F        train the last share F of the steps through the running statistics,
@@ -58,54 +58,57 @@ run:
   --out RUN            run folder (default runs/<dataset>-<norm>-s<seed>)
   --resume             continue RUN from checkpoints/last, bit for bit
   --backend NAME       auto, tensorflow, wasm, cpu (default auto)
-  --workers N          data-parallel training steps over N worker threads, the batch split
-                       between them (solver steps and batch statistics shared; default 1)
   --quiet              no progress bar
 
 Environment: PHYSODE_BACKEND (as --backend), PHYSODE_KERNEL_THREADS=N (threads of the field's
 WebAssembly kernels, 1–16; default 2 where there are 2 or more cores).`;
 
+/**
+ * Learning rates the optimizers (Adam, AdamW, RMSProp) can use: above 1 a step moves the weights by
+ * about the rate itself, which only diverges.
+ */
+const LEARNING_RATE: Range = { min: 0, minOpen: true, max: 1, example: '--lr 3e-3' };
+
 export function configFromOptions(v: Record<string, string | boolean | undefined>): { config: TrainConfig; epochs: number | null } {
   const s = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
-  const num = (k: string, d: number): number => (s(k) !== undefined ? parseNumber(k, s(k)!) : d);
-  const int = (k: string, d: number, min = 1): number => (s(k) !== undefined ? parseInteger(k, s(k)!, min) : d);
+  const num = (k: string, d: number, range: Range = {}): number => (s(k) !== undefined ? parseNumber(k, s(k)!, range) : d);
+  const int = (k: string, d: number, min = 1, max?: number): number => (s(k) !== undefined ? parseInteger(k, s(k)!, min, { max }) : d);
   if (s('steps') !== undefined && s('epochs') !== undefined) throw new InvalidArgumentError('give either --steps or --epochs, not both');
-  const epochs = s('epochs') !== undefined ? parseNumber('epochs', s('epochs')!) : null;
-  if (epochs !== null && !(epochs > 0)) throw new InvalidArgumentError(`--epochs must be positive, got ${epochs}`);
+  const epochs = s('epochs') !== undefined ? parseNumber('epochs', s('epochs')!, { min: 0, minOpen: true, max: 1e6, example: '--epochs 10' }) : null;
   const config: TrainConfig = {
     model: {
       norm: s('norm') !== undefined ? parseChoice('norm', s('norm')!, NORMS) : D.model.norm,
       depth: int('depth', D.model.depth),
       width: int('width', D.model.width),
       activation: s('activation') ?? D.model.activation,
-      gridSize: int('grid-size', D.model.gridSize),
-      bnMomentum: num('bn-momentum', D.model.bnMomentum),
+      gridIntervals: int('grid-intervals', D.model.gridIntervals),
+      momentum: num('momentum', D.model.momentum, { min: 0, minOpen: true, max: 1, example: '--momentum 0.1' }),
       bnRecalibration: int('bn-recalibration', D.model.bnRecalibration, 0),
-      bnFreeze: num('bn-freeze', D.model.bnFreeze),
+      bnFreeze: num('bn-freeze', D.model.bnFreeze, { min: 0, max: 1, maxOpen: true, example: '--bn-freeze 0.5' }),
     },
     solver: {
       method: s('method') ?? D.solver.method,
-      rtol: num('rtol', D.solver.rtol),
-      atol: num('atol', D.solver.atol),
-      step: s('step') !== undefined ? parseNumber('step', s('step')!) : D.solver.step,
+      rtol: num('rtol', D.solver.rtol, TOLERANCE),
+      atol: num('atol', D.solver.atol, { ...TOLERANCE, example: '--atol 1e-7' }),
+      step: s('step') !== undefined ? parseNumber('step', s('step')!, STEP_SIZE) : D.solver.step,
       maxSteps: s('max-steps') !== undefined ? parseInteger('max-steps', s('max-steps')!, 1) : null,
       adjoint: v.adjoint === true,
     },
     batchSize: int('batch-size', D.batchSize),
     window: int('window', D.window, 2),
     initialWindow: s('initial-window') !== undefined ? parseInteger('initial-window', s('initial-window')!, 2) : s('window') !== undefined && D.initialWindow !== null ? Math.min(D.initialWindow, int('window', D.window, 2)) : D.initialWindow,
-    curriculumStart: num('curriculum-start', D.curriculumStart),
-    curriculumEnd: num('curriculum-end', D.curriculumEnd),
+    curriculumStart: num('curriculum-start', D.curriculumStart, { min: 0, max: 1, example: '--curriculum-start 0.1' }),
+    curriculumEnd: num('curriculum-end', D.curriculumEnd, { min: 0, max: 1, example: '--curriculum-end 0.5' }),
     steps: int('steps', D.steps),
     epochs,
     optimizer: s('optimizer') !== undefined ? parseChoice('optimizer', s('optimizer')!, OPTIMIZERS) : D.optimizer,
-    lr: num('lr', D.lr),
-    weightDecay: num('weight-decay', D.weightDecay),
+    lr: num('lr', D.lr, LEARNING_RATE),
+    weightDecay: num('weight-decay', D.weightDecay, { min: 0, max: 1, example: '--weight-decay 1e-4' }),
     schedule: s('schedule') !== undefined ? parseChoice('schedule', s('schedule')!, SCHEDULES) : D.schedule,
     warmup: int('warmup', D.warmup, 0),
     minLrFactor: D.minLrFactor,
-    clip: num('clip', D.clip),
-    seed: int('seed', D.seed, 0),
+    clip: num('clip', D.clip, { min: 0, example: '--clip 1' }),
+    seed: int('seed', D.seed, 0, 2 ** 32 - 1),
     logEvery: int('log-every', D.logEvery),
     valEvery: int('val-every', D.valEvery),
     checkpointEvery: int('checkpoint-every', D.checkpointEvery),
@@ -121,11 +124,10 @@ export const command: Command = {
   summary: 'train a Neural ODE (TA-BN by default) on a dataset',
   usage,
   async run(argv) {
-    const { values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
+    const { values } = parseCommandArgs(
+      'train',
+      argv,
+      {
         data: { type: 'string' },
         out: { type: 'string' },
         norm: { type: 'string' },
@@ -138,8 +140,8 @@ export const command: Command = {
         depth: { type: 'string' },
         width: { type: 'string' },
         activation: { type: 'string' },
-        'grid-size': { type: 'string' },
-        'bn-momentum': { type: 'string' },
+        'grid-intervals': { type: 'string' },
+        'momentum': { type: 'string' },
         'bn-recalibration': { type: 'string' },
         'bn-freeze': { type: 'string' },
         'batch-size': { type: 'string' },
@@ -162,22 +164,23 @@ export const command: Command = {
         'val-trajectories': { type: 'string' },
         'max-recoveries': { type: 'string' },
         backend: { type: 'string' },
-        workers: { type: 'string' },
         resume: { type: 'boolean' },
         quiet: { type: 'boolean' },
         // Testing aids, not in the usage text: plant a NaN loss at these steps; stop after N steps.
         'inject-nan-at': { type: 'string' },
         'stop-after': { type: 'string' },
       },
-    });
+    );
     if (!values.data) throw new InvalidArgumentError('--data DIR is required', 'generate one with: physode generate pendulum --out datasets/pendulum');
     const { config: parsed, epochs } = configFromOptions(values);
+    const stopAfterSteps = values['stop-after'] !== undefined ? parseInteger('stop-after', values['stop-after'], 1) : undefined;
+    const injectNanAtSteps = values['inject-nan-at'] !== undefined ? values['inject-nan-at'].split(',').map((x) => parseInteger('inject-nan-at', x, 1)) : undefined;
+    const { parseBackendPreference } = await import('../../backend/backend.js');
+    const backendPreference = parseBackendPreference(values.backend ?? 'auto');
     const dataDir = resolve(values.data);
 
-    const { initBackend, parseBackendPreference } = await import('../../backend/backend.js');
-    const backend = await initBackend(parseBackendPreference(values.backend ?? 'auto'));
-    process.stderr.write(`backend: ${backend.detail}\n`);
-
+    // The dataset and the run folder are checked before the backend starts, so that a wrong path
+    // is the only line printed.
     const { openDataSource } = await import('../../train/dataset-source.js');
     const data = await openDataSource(dataDir);
     let config = parsed;
@@ -187,12 +190,15 @@ export const command: Command = {
       config = { ...config, steps: Math.max(1, Math.round(epochs * stepsPerEpoch(n, samples, config.batchSize, config.window))) };
     }
     const out = resolve(values.out ?? join('runs', `${basename(dataDir)}-${config.model.norm}-s${config.seed}`));
+    await checkWritableFolder(out, '--out');
+
+    const { initBackend } = await import('../../backend/backend.js');
+    const backend = await initBackend(backendPreference);
+    process.stderr.write(`backend: ${backend.detail}\n`);
 
     const { train } = await import('../../train/trainer.js');
     const { defaultModelFactory } = await import('../../train/default-factory.js');
-    const workers = values.workers !== undefined ? parseInteger('workers', values.workers, 1) : 1;
-    const factory = workers > 1 ? (await import('../../parallel/data-parallel-model.js')).dataParallelFactory(workers) : await defaultModelFactory();
-    if (workers > 1) process.stderr.write(`data-parallel: ${workers} worker threads\n`);
+    const factory = await defaultModelFactory();
     const bar = values.quiet ? null : new ProgressBar({ label: 'train' });
     const abort = new AbortController();
     const onSigint = (): void => abort.abort();
@@ -207,8 +213,8 @@ export const command: Command = {
         resume: values.resume === true,
         backend: backend.detail,
         signal: abort.signal,
-        stopAfterSteps: values['stop-after'] !== undefined ? parseInteger('stop-after', values['stop-after'], 1) : undefined,
-        injectNanAtSteps: values['inject-nan-at'] !== undefined ? values['inject-nan-at'].split(',').map((x) => parseInteger('inject-nan-at', x, 1)) : undefined,
+        stopAfterSteps,
+        injectNanAtSteps,
         onProgress: bar ? (e) => bar.update(e) : undefined,
         onEvent: (m) => {
           bar?.finish();
