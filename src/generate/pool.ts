@@ -3,11 +3,9 @@
  * The worker file is the sibling of this module with this module's extension, so the same code
  * works under tsx (.ts sources; workers inherit `--import tsx` through execArgv) and from dist/ (.js).
  */
-import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../util/worker.js';
 import type { SystemOptions } from '../../systems/system.js';
 import { getSystem } from '../../systems/index.js';
-import { PhysodeError } from '../util/errors.js';
+import { startRpcWorker, type RpcClient, type WorkerCallError } from '../util/worker-rpc.js';
 import { computeTrajectories, type TrajectoryChunk, type TrajectorySettings } from './trajectories.js';
 import { IntegrationError } from './solve.js';
 
@@ -17,23 +15,17 @@ export interface WorkerInit {
   readonly times: number[];
   readonly settings: TrajectorySettings;
 }
+/** One request to a generator worker (worker.ts): the trajectories [start, end). */
 export interface WorkerTask {
-  readonly id: number;
   readonly start: number;
   readonly end: number;
 }
-export type WorkerReply = { readonly id: number; readonly chunk: TrajectoryChunk } | { readonly id: number; readonly error: { message: string; hint?: string } };
 
 /** Something that computes trajectory ranges; `workers` of them may run at once. */
 export interface ChunkRunner {
   readonly workers: number;
   run(start: number, end: number): Promise<TrajectoryChunk>;
   close(): Promise<void>;
-}
-
-/** Starts a generator worker (worker.ts). */
-function startWorker(init: WorkerInit): Worker {
-  return startModuleWorker(import.meta.url, 'worker', { workerData: init });
 }
 
 /** In-thread runner (one worker): yields to the event loop between ranges. */
@@ -52,47 +44,26 @@ export function inThreadRunner(init: WorkerInit): ChunkRunner {
 
 /** A pool of worker threads; each run() goes to an idle worker (callers keep at most `workers` in flight). */
 export function workerPoolRunner(init: WorkerInit, workers: number): ChunkRunner {
-  const idle: Worker[] = [];
-  const all: Worker[] = [];
-  const waiting = new Map<number, { resolve: (c: TrajectoryChunk) => void; reject: (e: Error) => void; worker: Worker }>();
-  let nextId = 0;
-  let broken: Error | undefined;
-  for (let i = 0; i < workers; i++) {
-    const w = startWorker(init);
-    w.on('message', (reply: WorkerReply) => {
-      const job = waiting.get(reply.id);
-      if (!job) return;
-      waiting.delete(reply.id);
-      idle.push(w);
-      if ('error' in reply) job.reject(new IntegrationError(reply.error.message, reply.error.hint));
-      else job.resolve(reply.chunk);
-    });
-    w.on('error', (err) => {
-      broken = err;
-      for (const [id, job] of waiting) {
-        if (job.worker === w) {
-          waiting.delete(id);
-          job.reject(new PhysodeError(`a generator worker failed: ${err.message}`));
-        }
-      }
-    });
-    idle.push(w);
-    all.push(w);
-  }
+  const all: RpcClient<WorkerTask, TrajectoryChunk>[] = [];
+  for (let i = 0; i < workers; i++) all.push(startRpcWorker(import.meta.url, 'worker', 'a generator worker', { workerData: init }));
+  const idle = [...all];
   return {
     workers,
-    run(start, end) {
-      if (broken) return Promise.reject(new PhysodeError(`a generator worker failed: ${broken.message}`));
+    async run(start, end) {
       const w = idle.pop();
-      if (!w) return Promise.reject(new Error('workerPoolRunner: more runs in flight than workers'));
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject, worker: w });
-        w.postMessage({ id, start, end } satisfies WorkerTask);
-      });
+      if (!w) throw new Error('workerPoolRunner: more runs in flight than workers');
+      try {
+        return await w.call({ start, end });
+      } catch (err) {
+        // A trajectory the integrator could not solve is an IntegrationError, as in this thread.
+        const e = err as WorkerCallError;
+        throw e.remote?.physode ? new IntegrationError(e.message, e.hint) : e;
+      } finally {
+        idle.push(w);
+      }
     },
     async close() {
-      await Promise.all(all.map((w) => w.terminate()));
+      await Promise.all(all.map((w) => w.close()));
     },
   };
 }
