@@ -129,6 +129,18 @@ export interface MergeSummary {
   readonly resultsFile: string;
 }
 
+/** Trainings of the plan with a run neither in results.csv nor in a task record. */
+export async function pendingTasks(spec: SweepSpec): Promise<TrainTask[]> {
+  const plan = planOf(spec);
+  const store = await ResultsStore.open(join(spec.out, 'results.csv'));
+  const pending: TrainTask[] = [];
+  for (const task of plan.tasks) {
+    const record = new Set(((await readTaskRecord(spec.out, task.key)) ?? []).map((r) => r.key));
+    if (task.runs.some((r) => !store.has(r.key) && !record.has(r.key))) pending.push(task);
+  }
+  return pending;
+}
+
 export async function mergeShares(options: MergeOptions): Promise<MergeSummary> {
   const { out } = options;
   await checkIdentity(out, options.profile);
