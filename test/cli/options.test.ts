@@ -53,7 +53,7 @@ describe('command-line options of train, eval and rollout', () => {
   const bad: Array<[Record<string, string>, RegExp]> = [
     [{ width: 'wide' }, /--width expects a number/],
     [{ depth: '1.5' }, /--depth expects an integer/],
-    [{ norm: 'layer' }, /--norm 'layer' is not one of: tabn, minibatch/],
+    [{ norm: 'layer' }, /--norm 'layer' is not one of: none, minibatch, popti, pop, tabn/],
     [{ optimizer: 'sgd' }, /--optimizer 'sgd' is not one of/],
     [{ steps: '10', epochs: '2' }, /either --steps or --epochs/],
     [{ window: '1' }, /--window expects an integer >= 2/],
