@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only generate|train|viewer]`: performance figures with the machine and
+ * `npm run bench [-- --only generate|train|viewer|load]`: performance figures with the machine and
  * backend. Each suite is one file in this folder exporting `run(args)`.
  */
 import os from 'node:os';
@@ -8,6 +8,8 @@ const SUITES: Record<string, () => Promise<{ run(args: readonly string[]): Promi
   generate: () => import('./generate.js'),
   train: () => import('./train.js'),
   viewer: () => import('./viewer.js'),
+  scale: () => import('./scale.js'),
+  load: () => import('./load.js'),
 };
 
 const args = process.argv.slice(2);

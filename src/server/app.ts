@@ -13,6 +13,7 @@ import { HttpError, badRequest, notFound } from './http-error.js';
 import { allowedHostsFor, hostProblem } from './host-check.js';
 import { bounded, scrubText, scrubValue, type PathRoot } from './public-paths.js';
 import { ByteCache } from './byte-cache.js';
+import { Gate } from './gate.js';
 import { runQuality } from './run-quality.js';
 import { rawPathIsSuspicious } from './safe-name.js';
 import { downsampleQuery, parseOr400, rolloutQuery, trajectoryIndex } from './schemas.js';
@@ -39,6 +40,8 @@ export interface AppOptions {
   readonly allowedHosts?: readonly string[];
   /** Byte budget of the in-memory trajectory cache; default 32 MiB. */
   readonly trajectoryCacheBytes?: number;
+  /** Requests whose data work (rows read, answers built) may run at once; default 4 (see gate.ts). */
+  readonly dataSlots?: number;
 }
 
 /** Longest error message an answer carries. */
@@ -117,6 +120,7 @@ async function runSummary(run: RunEntry, datasets: readonly DatasetEntry[]) {
 export function createApp(opts: AppOptions): express.Express {
   const app = express();
   const cache = new RolloutCache();
+  const gate = new Gate(opts.dataSlots ?? 4);
   const trajectories = new ByteCache<FullTrajectory>(opts.trajectoryCacheBytes ?? 32 * 1024 * 1024, trajectoryBytes);
   const onError = opts.onError ?? ((err: unknown) => console.error('physode view:', err));
   const allowedHosts = allowedHostsFor(undefined, opts.allowedHosts ?? []);
@@ -170,8 +174,10 @@ export function createApp(opts: AppOptions): express.Express {
     const index = parseOr400(trajectoryIndex, req.params.index, 'trajectory index');
     const down = parseOr400(downsampleQuery, req.query, 'query');
     checkIndex(entry, index);
-    const ds = openListed(entry);
-    res.json(trajectoryPayload(ds, await trajectory(ds, index), down));
+    await gate.run(async () => {
+      const ds = openListed(entry);
+      res.json(trajectoryPayload(ds, await trajectory(ds, index), down));
+    });
   });
 
   api.get('/runs', async (_req, res) => {
@@ -201,11 +207,11 @@ export function createApp(opts: AppOptions): express.Express {
       throw badRequest(`query parameter 'horizon': ${q.horizon} exceeds the ${samples} samples of the trajectories of '${entry.name}'`);
     }
     const ds = openListed(entry);
-    const traj = await trajectory(ds, q.index);
+    const traj = await gate.run(() => trajectory(ds, q.index));
     const horizon = Math.min(q.horizon ?? traj.t.length, traj.t.length);
     const key = `${run.id}@${run.mtimeMs}|${entry.name}@${entry.mtimeMs}|${q.index}|${horizon}`;
     const { rollout, cached } = await cache.get(key, () => computeRollout(opts.predictor, run, ds, traj, horizon));
-    res.json(rolloutPayload(ds, rollout, { every: q.every, max: q.max }, cached));
+    await gate.run(() => res.json(rolloutPayload(ds, rollout, { every: q.every, max: q.max }, cached)));
   });
 
   api.use((req, _res, next) => next(notFound(`no API route ${req.method} ${req.path.slice(0, 80)}; see src/server/README.md`)));

@@ -57,6 +57,21 @@ async function readJson(file: string): Promise<{ value: unknown; mtimeMs: number
   }
 }
 
+/** Listings being read now, by folder: requests arriving meanwhile share one reading. */
+const reading = new Map<string, Promise<unknown>>();
+
+/**
+ * The listing being read for `key`, or a new reading. A request always gets a listing read after
+ * it arrived or while it waited, so new folders show at once; concurrent requests read it once.
+ */
+function shared<T>(key: string, read: () => Promise<T>): Promise<T> {
+  const running = reading.get(key) as Promise<T> | undefined;
+  if (running) return running;
+  const p = read().finally(() => reading.delete(key));
+  reading.set(key, p);
+  return p;
+}
+
 /** A dataset folder left out of the listing, and why (the reason names no server path). */
 export interface SkippedDataset {
   readonly name: string;
@@ -124,7 +139,11 @@ async function datasetProblem(name: string, dir: string, manifest: Manifest): Pr
  * (checksum, layout, indices; each shard once per file version). Folders with a manifest that
  * fail are listed in `skipped` with the reason; folders without one are not datasets.
  */
-export async function listDatasets(datasetsDir: string): Promise<DatasetListing> {
+export function listDatasets(datasetsDir: string): Promise<DatasetListing> {
+  return shared(`datasets:${resolve(datasetsDir)}`, () => readDatasets(datasetsDir));
+}
+
+async function readDatasets(datasetsDir: string): Promise<DatasetListing> {
   const root = resolve(datasetsDir);
   const datasets: DatasetEntry[] = [];
   const skipped: SkippedDataset[] = [];
@@ -144,7 +163,11 @@ export async function listDatasets(datasetsDir: string): Promise<DatasetListing>
 }
 
 /** Runs: subfolders of `runsDir` holding a config.json. */
-export async function listRuns(runsDir: string): Promise<RunEntry[]> {
+export function listRuns(runsDir: string): Promise<RunEntry[]> {
+  return shared(`runs:${resolve(runsDir)}`, () => readRuns(runsDir));
+}
+
+async function readRuns(runsDir: string): Promise<RunEntry[]> {
   const root = resolve(runsDir);
   const found: RunEntry[] = [];
   for (const id of await subfolders(root)) {

@@ -38,7 +38,7 @@ export class RolloutTimeoutError extends PhysodeError {}
  * A predictor backed by one lazily started worker thread; requests queue inside the worker.
  * A request not answered within `timeoutMs` (default 120 s) fails, and the worker is restarted.
  */
-export function workerPredictor(timeoutMs = 120_000): { predict: Predictor; close: () => Promise<void> } {
+export function workerPredictor(timeoutMs = 120_000): { predict: Predictor; prestart: () => void; close: () => Promise<void> } {
   let worker: Worker | undefined;
   let nextId = 1;
   const pending = new Map<number, { resolve: (d: Float64Array) => void; reject: (e: Error) => void }>();
@@ -90,5 +90,9 @@ export function workerPredictor(timeoutMs = 120_000): { predict: Predictor; clos
     worker = undefined;
     if (w) await w.terminate();
   };
-  return { predict, close };
+  /** Starts the worker now (it loads the model code), so that the first rollout does not pay for it. */
+  const prestart = (): void => {
+    worker ??= start();
+  };
+  return { predict, prestart, close };
 }

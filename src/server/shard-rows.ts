@@ -182,18 +182,24 @@ export async function verifiedLayout(path: string, name: string, sha256: string,
   return layout;
 }
 
-/** `count` consecutive rows of a member whose rows are its first axis (row-major), as float64. */
-export async function readRows(path: string, layout: ShardLayout, key: string, row: number, count: number, name: string): Promise<Float64Array> {
-  const m = layout.get(key);
-  if (!m || m.dtype !== 'float64') throw new ShardProblem(`${name}: no float64 array '${key}'`);
-  const rows = m.shape.length === 1 ? 1 : m.shape[0];
-  const width = m.shape.length === 1 ? m.shape[0] : m.shape.slice(1).reduce((a, n) => a * n, 1);
-  if (row < 0 || row + count > rows) throw new ShardProblem(`${name}: rows ${row}..${row + count - 1} of '${key}' are out of range`);
+/** Rows `row .. row + count - 1` of each of `keys` (float64 members; a 1-D member is one row). */
+export async function readRows(path: string, layout: ShardLayout, keys: readonly string[], row: number, count: number, name: string): Promise<Float64Array[]> {
   const fh = await open(path, 'r');
   try {
-    const bytes = await readAt(fh, m.dataOffset + row * width * 8, count * width * 8, name);
-    const out = new Float64Array(count * width);
-    for (let i = 0; i < out.length; i++) out[i] = bytes.readDoubleLE(8 * i);
+    const out: Float64Array[] = [];
+    for (const key of keys) {
+      const m = layout.get(key);
+      if (!m || m.dtype !== 'float64') throw new ShardProblem(`${name}: no float64 array '${key}'`);
+      const oneRow = m.shape.length === 1;
+      const width = oneRow ? m.shape[0] : m.shape.slice(1).reduce((a, n) => a * n, 1);
+      const first = oneRow ? 0 : row;
+      const rows = oneRow ? 1 : count;
+      if (!oneRow && (row < 0 || row + count > m.shape[0])) throw new ShardProblem(`${name}: rows ${row}..${row + count - 1} of '${key}' are out of range`);
+      const bytes = await readAt(fh, m.dataOffset + first * width * 8, rows * width * 8, name);
+      const values = new Float64Array(rows * width);
+      for (let i = 0; i < values.length; i++) values[i] = bytes.readDoubleLE(8 * i);
+      out.push(values);
+    }
     return out;
   } finally {
     await fh.close();

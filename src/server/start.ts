@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import { workerPredictor } from './predictor.js';
 import { ensureViewerBuilt } from './viewer-build.js';
 import { allowedHostsFor } from './host-check.js';
+import { listDatasets } from './catalog.js';
 
 export interface ServerOptions {
   /** Port to listen on; 0 picks a free one. Default 8787. */
@@ -39,8 +40,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const serveViewer = opts.serveViewer ?? true;
   if (serveViewer) await ensureViewerBuilt();
   const worker = workerPredictor();
+  const datasetsDir = resolve(opts.datasetsDir ?? 'datasets');
   const app = createApp({
-    datasetsDir: resolve(opts.datasetsDir ?? 'datasets'),
+    datasetsDir,
     runsDir: resolve(opts.runsDir ?? 'runs'),
     predictor: worker.predict,
     serveViewer,
@@ -56,6 +58,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       else fail(err);
     });
   });
+  // The rollout worker starts now, not on the first rollout request (its start-up is not free for
+  // the event loop, and the first request would wait for it).
+  worker.prestart();
+  // So are the listing's checks: manifests parsed, shards verified (streamed, once per file
+  // version), in the background, so that the first page load finds them done.
+  void listDatasets(datasetsDir).catch(() => undefined);
   const { port } = server.address() as AddressInfo;
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {

@@ -94,12 +94,8 @@ export async function loadFull(ds: OpenedDataset, index: number): Promise<FullTr
   const row = index - shard.indexRange[0];
   try {
     const layout = await verifiedLayout(path, name, shard.sha256, shardExpectations(m, shard));
-    const [t, y, params, energy] = await Promise.all([
-      readRows(path, layout, 't', 0, 1, name),
-      readRows(path, layout, 'y', row, 1, name),
-      readRows(path, layout, 'params', row, 1, name),
-      readRows(path, layout, 'energy', row, 1, name),
-    ]);
+    // One open file, four positioned reads: the times (1-D, whole) and this trajectory's rows.
+    const [t, y, params, energy] = await readRows(path, layout, ['t', 'y', 'params', 'energy'], row, 1, name);
     const where = `trajectory ${index} of dataset '${entry.name}' (${shard.file})`;
     const D = m.state.dim;
     checkFinite(y, D, 'the state', where);
