@@ -17,10 +17,10 @@ export type { Manifest, ShardEntry, Split, TrajectoryBatch } from './data/types.
 export { initBackend } from './backend/backend.js';
 export type { BackendInfo } from './backend/backend.js';
 export { setKernelThreads, kernelThreadCount } from './kernels/kernel-threads.js';
-export { odeint, odeintWithGradients, SolverError, TABLEAUX, METHOD_NAMES } from './ode/index.js';
-export type { OdeOptions, OdeSolution, VectorField, ButcherTableau, MethodName } from './ode/index.js';
-export { createNormalization, TemporalAdaptiveBatchNorm, gridWeights } from './nn/index.js';
-export type { Normalization, NormKind, NormOptions } from './nn/index.js';
+export { odeint, odeintWithGradients, SolverError, TABLEAUX, METHOD_NAMES, ConstantStepSize, PidController, rmsNorm, backprop, adjoint, TensorGradientSink } from './ode/index.js';
+export type { OdeOptions, OdeSolution, DifferentiableSolution, VectorField, GradientSink, GradientMethod, ErrorNorm, ButcherTableau, MethodName } from './ode/index.js';
+export { NORMALIZATIONS, NORM_KINDS, createNormalization, TemporalAdaptiveBatchNorm, gridWeights } from './nn/index.js';
+export type { Normalization, NormDescriptor, NormKind, NormOptions } from './nn/index.js';
 export { NeuralODE, applyGradients } from './model/index.js';
 export type { NeuralOdeConfig, NeuralOdeConfigInput } from './model/index.js';
 
