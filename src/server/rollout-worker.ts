@@ -3,8 +3,6 @@
  * src/train/predict.ts, off the server's event loop. Requests are handled one at a time, in order.
  */
 import { parentPort } from 'node:worker_threads';
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import ndarray from 'ndarray';
 import { PhysodeError } from '../util/errors.js';
 import type { PredictRequest, WorkerReply } from './predictor.js';
@@ -33,22 +31,6 @@ async function loadEitherModel(loadRun: PredictModule['loadRun'], dir: string): 
     }
   }
 }
-/**
- * On Linux, lowers this thread's scheduling priority (nice 10), so that the server's event loop
- * (health, listings, trajectories) gets a core first when rollouts keep every core busy; threads
- * this one starts later (the field's kernel threads) inherit it. Elsewhere: nothing.
- */
-function yieldToEventLoop(): void {
-  if (process.platform !== 'linux' || process.env.PHYSODE_ROLLOUT_NICE === '0') return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
-  } catch {
-    // no /proc, or not permitted: the worker runs at the server's priority
-  }
-}
-yieldToEventLoop();
-
 const runs = new Map<string, { version: number; run: Promise<LoadedRun> }>();
 // The model code loads as soon as the worker starts (predictor.ts may start it ahead of requests).
 predictModule = loadPredict();
