@@ -42,13 +42,16 @@ export async function readRunConfig(dir: string): Promise<RunConfigDocument> {
   return doc;
 }
 
-/** Run folders written before the model vocabulary was unified name TA-BN's M `gridSize` and the momentum `bnMomentum`. */
-function withCurrentNames(doc: RunConfigDocument): RunConfigDocument {
-  const model = doc?.config?.model as (TrainConfig['model'] & { gridSize?: number; bnMomentum?: number }) | undefined;
-  if (!model || (model.gridSize === undefined && model.bnMomentum === undefined)) return doc;
+/** Older run folders name TA-BN's M `gridSize` and the momentum `bnMomentum`: the configuration with the current names. */
+export function withCurrentModelNames(config: TrainConfig): TrainConfig {
+  const model = config?.model as (TrainConfig['model'] & { gridSize?: number; bnMomentum?: number }) | undefined;
+  if (!model || (model.gridSize === undefined && model.bnMomentum === undefined)) return config;
   const { gridSize, bnMomentum, ...rest } = model;
-  const upgraded = { ...rest, gridIntervals: rest.gridIntervals ?? gridSize!, momentum: rest.momentum ?? bnMomentum! };
-  return { ...doc, config: { ...doc.config, model: upgraded } };
+  return { ...config, model: { ...rest, gridIntervals: rest.gridIntervals ?? gridSize!, momentum: rest.momentum ?? bnMomentum! } };
+}
+
+function withCurrentNames(doc: RunConfigDocument): RunConfigDocument {
+  return doc?.config ? { ...doc, config: withCurrentModelNames(doc.config) } : doc;
 }
 
 export function blueprintOf(doc: RunConfigDocument): ModelBlueprint {

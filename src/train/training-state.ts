@@ -5,6 +5,7 @@
  * configuration and dataset as recorded in config.json), and the atomic save of model/.
  */
 import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { withCurrentModelNames } from './run-config.js';
 import { randomBytes } from 'node:crypto';
 import { pathExists } from '../util/fs.js';
 import { Rng, type RngState } from '../util/rng.js';
@@ -122,7 +123,7 @@ export async function checkResumable(paths: RunPaths, config: TrainConfig, datas
   } catch {
     throw new InvalidArgumentError(`${paths.config} is missing or not JSON`, 'the run folder is damaged; start a new run');
   }
-  const diff = configDifferences(recorded.config, config);
+  const diff = configDifferences(withCurrentModelNames(recorded.config), config);
   if (diff.length > 0) {
     throw new InvalidArgumentError(`--resume with a different configuration (${diff.join(', ')})`, 'resume with the same options as the original command (see config.json)');
   }
