@@ -1,7 +1,5 @@
 /** The Neural ODE's configuration: what config.json holds. */
-import type { ActivationName } from '../nn/activation.js';
 import { checkActivation } from '../nn/activation.js';
-import type { NormKind } from '../nn/registry.js';
 import { checkNormKind } from '../nn/registry.js';
 import type { MethodName } from '../ode/tableaux/index.js';
 import { tableauFor } from '../ode/tableaux/index.js';
@@ -42,6 +40,7 @@ export function resolveConfig(c: NeuralOdeConfigInput): NeuralOdeConfig {
     solver: { ...c.solver, method: c.solver?.method ?? 'dopri5' },
     adjoint: c.adjoint ?? false,
     seed: c.seed ?? 0,
+    ...(c.normLayers !== undefined ? { normLayers: c.normLayers } : {}),
   };
   for (const k of ['dim', 'depth', 'width', 'gridIntervals'] as const) {
     if (!(Number.isInteger(cfg[k]) && cfg[k] >= 1)) throw new InvalidArgumentError(`model ${k} must be a positive integer, got ${String(cfg[k])}`);
@@ -49,6 +48,9 @@ export function resolveConfig(c: NeuralOdeConfigInput): NeuralOdeConfig {
   const [t0, T] = cfg.timeSpan;
   if (!(Array.isArray(cfg.timeSpan) && cfg.timeSpan.length === 2 && Number.isFinite(t0) && Number.isFinite(T) && T > t0)) {
     throw new InvalidArgumentError(`model timeSpan must be [t0, T] with t0 < T, got ${JSON.stringify(cfg.timeSpan)}`);
+  }
+  if (cfg.normLayers !== undefined && !(Number.isInteger(cfg.normLayers) && cfg.normLayers >= 0 && cfg.normLayers <= cfg.depth)) {
+    throw new InvalidArgumentError(`model normLayers must be an integer in [0, depth = ${cfg.depth}], got ${String(cfg.normLayers)}`, 'normalise at most every hidden layer');
   }
   if (!Number.isInteger(cfg.seed)) throw new InvalidArgumentError(`model seed must be an integer, got ${cfg.seed}`);
   tableauFor(cfg.solver.method);

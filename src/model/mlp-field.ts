@@ -4,7 +4,8 @@
  * batch statistics and the batch norm's backward), one call per layer, on arrays resident in the
  * kernels' memory: TF.js only sees the field's input and output. The weights are prepared once
  * per solve (kernel-weights.ts); each normalisation layer is called through its interface
- * (src/nn/normalization.ts), and skipped when its descriptor says it is the identity.
+ * (src/nn/normalization.ts), and skipped when its descriptor says it is the identity or the layer
+ * lies past the configured `normLayers`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EvalRequest, FieldOutput, FieldTape, VectorField } from '../ode/field.js';
@@ -12,7 +13,6 @@ import type { ActivationName } from '../nn/activation.js';
 import type { Linear } from '../nn/linear.js';
 import { normDescriptor } from '../nn/registry.js';
 import type { NormTape, StateArray } from '../nn/normalization.js';
-import { InvalidArgumentError } from '../util/errors.js';
 import {
   affineActivation,
   affineActivationGrad,
@@ -24,7 +24,7 @@ import {
   type KernelActivation,
   type PinnedArray,
 } from '../kernels/host-kernels.js';
-import { FIELD_PREFIX, Mlp, type HiddenLayer, type MlpFieldConfig } from './mlp.js';
+import { FIELD_PREFIX, Mlp, layerIsNormalised, type HiddenLayer, type MlpFieldConfig } from './mlp.js';
 import { kernelWeights, type KernelWeights } from './kernel-weights.js';
 import { KernelGradientSink, type HostMatrix } from './kernel-gradient-sink.js';
 
@@ -76,7 +76,8 @@ export class MlpField implements VectorField<KernelGradientSink> {
   private cache: KernelWeights | null = null;
   /** tanh layers carry s = sigmoid(2z) = (tanh(z) + 1) / 2 (see kernel-weights.ts). */
   private readonly sForm: boolean;
-  private readonly identityNorm: boolean;
+  /** Per hidden layer: no normalisation follows its linear map. */
+  private readonly identityNorm: readonly boolean[];
   private readonly activation: KernelActivation;
   /** Nesting depth of beginSolve/endSolve (a training step brackets its forward and backward solve once more). */
   private depthOfSolve = 0;
@@ -86,7 +87,8 @@ export class MlpField implements VectorField<KernelGradientSink> {
     this.config = config;
     this.dim = config.dim;
     this.sForm = config.activation === 'tanh';
-    this.identityNorm = normDescriptor(config.norm).identity;
+    const identity = normDescriptor(config.norm).identity;
+    this.identityNorm = Array.from({ length: config.depth }, (_, i) => identity || !layerIsNormalised(config, i));
     this.activation = KERNEL_ACTIVATION[config.activation];
     for (const [name, v] of Object.entries(this.parameters())) this.logicalOf.set(v.name, name);
   }
@@ -159,7 +161,7 @@ export class MlpField implements VectorField<KernelGradientSink> {
     const size = rows * this.config.width;
     const width = this.config.width;
     const norm = this.hidden[i].norm;
-    if (this.identityNorm) {
+    if (this.identityNorm[i]) {
       if (this.sForm) return { out: intoResident(size, (o) => matmul(x, rows, forward[i], width, shift[i], 'sigmoid', o)), z: null, normTape: null, affine: null };
       const z = intoResident(size, (o) => matmul(x, rows, forward[i], width, shift[i], 'linear', o));
       try {
@@ -268,7 +270,7 @@ export class MlpField implements VectorField<KernelGradientSink> {
     const width = this.config.width;
     const norm = this.hidden[i].norm;
     const prefix = `${FIELD_PREFIX}layers.${i}.norm.`;
-    if (this.identityNorm) {
+    if (this.identityNorm[i]) {
       // tanh: 4 dL/da · s(1 − s); else dL/da · act'(z)
       return intoResident(size, (o) => (this.sForm ? sigmoidGrad(g, lt.out, o) : affineActivationGrad(g, lt.z!, rows, width, this.activation, null, o)));
     }
