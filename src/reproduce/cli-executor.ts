@@ -49,7 +49,7 @@ export function trainArgs(spec: TrainSpec, profile: SweepProfile, dataDir: strin
     // The claims are about the method as TABN.md specifies it: batch statistics throughout training,
     // momentum-averaged running statistics, a grid point on every sample of the window. `physode
     // train`'s own defaults add precise-BN recalibration and FrozenBN on a 1-interval grid (README).
-    '--grid-size', String(profile.window - 1), '--bn-recalibration', '0', '--bn-freeze', '0',
+    '--grid-intervals', String(profile.window - 1), '--bn-recalibration', '0', '--bn-freeze', '0',
   ];
   if (spec.method === 'dopri5') args.push('--rtol', String(profile.rtol), '--atol', String(profile.atol), '--max-steps', String(profile.trainMaxSteps));
   return backend ? [...args, '--backend', backend] : args;

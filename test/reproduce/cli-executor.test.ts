@@ -21,7 +21,7 @@ describe('the sweep\'s physode command lines', () => {
 
   test('training follows TABN.md exactly: a grid point per sample of the window, no recalibration, no freezing', () => {
     const args = trainArgs(spec('rk4'), FULL, 'data', 'run');
-    assert.equal(valueOf(args, '--grid-size'), String(FULL.window - 1));
+    assert.equal(valueOf(args, '--grid-intervals'), String(FULL.window - 1));
     assert.equal(valueOf(args, '--bn-recalibration'), '0');
     assert.equal(valueOf(args, '--bn-freeze'), '0');
   });

@@ -255,7 +255,7 @@ export async function trainTinyRun(data: FixtureDataset, runDir: string): Promis
   await initBackend('cpu');
   const config: TrainConfig = {
     ...DEFAULT_CONFIG,
-    model: { ...DEFAULT_CONFIG.model, norm: 'tabn', width: 16, depth: 1, gridSize: 10 },
+    model: { ...DEFAULT_CONFIG.model, norm: 'tabn', width: 16, depth: 1, gridIntervals: 10 },
     batchSize: 4,
     window: 8,
     steps: 10,

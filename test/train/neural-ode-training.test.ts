@@ -22,7 +22,7 @@ import type { DataSource } from '../../src/train/training-data.js';
 
 const config: TrainConfig = {
   ...DEFAULT_CONFIG,
-  model: { ...DEFAULT_CONFIG.model, width: 16, gridSize: 10 },
+  model: { ...DEFAULT_CONFIG.model, width: 16, gridIntervals: 10 },
   batchSize: 8,
   window: 5,
   steps: 30,
