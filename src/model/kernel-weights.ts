@@ -23,10 +23,10 @@ export interface KernelWeights {
 }
 
 /**
- * `sForm`: tanh layers carried as s (see above); `identityNorm`: no normalisation follows the
- * hidden linear maps (then the 2 of sigmoid(2z) goes into the maps).
+ * `sForm`: tanh layers carried as s (see above); `identityNorm[i]`: no normalisation follows hidden
+ * linear map i (then the 2 of sigmoid(2z) goes into that map).
  */
-export function kernelWeights(mlp: Mlp, sForm: boolean, identityNorm: boolean): KernelWeights {
+export function kernelWeights(mlp: Mlp, sForm: boolean, identityNorm: readonly boolean[]): KernelWeights {
   const dim = mlp.config.dim;
   const layers = [...mlp.hidden.map((l) => l.linear), mlp.output];
   const forward: Float32Array[] = [];
@@ -37,7 +37,7 @@ export function kernelWeights(mlp: Mlp, sForm: boolean, identityNorm: boolean): 
     const w = lin.weight.dataSync() as Float32Array;
     const b = lin.bias.dataSync() as Float32Array;
     const fromS = sForm && i > 0; // the input is s of the previous layer
-    const inner = sForm && identityNorm && i < layers.length - 1 ? 2 : 1; // sigmoid(2z), unless a normalisation follows
+    const inner = sForm && i < layers.length - 1 && identityNorm[i] ? 2 : 1; // sigmoid(2z), unless a normalisation follows
     const wScale = (fromS ? 2 : 1) * inner;
     const fw = new Float32Array(nIn * nOut);
     const fb = new Float32Array(nOut);

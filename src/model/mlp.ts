@@ -34,6 +34,17 @@ export interface MlpFieldConfig {
   readonly affine: boolean;
   /** Seed of the weight initialisation. */
   readonly seed: number;
+  /**
+   * The normalisation sits in the first `normLayers` hidden layers only (the paper's HalfCheetah
+   * field: 12 layers, normalised in the first 5); the others are plain linear → activation.
+   * Absent: every hidden layer (configurations written before the option load unchanged).
+   */
+  readonly normLayers?: number;
+}
+
+/** Whether hidden layer i of a field with this configuration carries the configured normalisation. */
+export function layerIsNormalised(config: Pick<MlpFieldConfig, 'depth' | 'normLayers'>, i: number): boolean {
+  return i < (config.normLayers ?? config.depth);
 }
 
 export interface HiddenLayer {
@@ -55,12 +66,15 @@ export class Mlp {
     for (const [k, v] of [['dim', c.dim], ['depth', c.depth], ['width', c.width]] as const) {
       if (!(Number.isInteger(v) && v >= (k === 'depth' ? 0 : 1))) throw new InvalidArgumentError(`field ${k} must be a positive integer, got ${v}`);
     }
+    if (c.normLayers !== undefined && !(Number.isInteger(c.normLayers) && c.normLayers >= 0 && c.normLayers <= c.depth)) {
+      throw new InvalidArgumentError(`field normLayers must be an integer in [0, depth = ${c.depth}], got ${c.normLayers}`, 'normalise at most every hidden layer');
+    }
     const rng = new Rng(c.seed);
     let inFeatures = c.dim + (c.timeInput ? 1 : 0);
     for (let i = 0; i < c.depth; i++) {
       const base = `${FIELD_PREFIX}layers.${i}.`;
       const linear = new Linear(inFeatures, c.width, rng, `${variablePrefix}${base}linear.`);
-      const norm = createNormalization(c.norm, {
+      const norm = createNormalization(layerIsNormalised(c, i) ? c.norm : 'none', {
         numFeatures: c.width,
         eps: c.eps,
         momentum: c.momentum,

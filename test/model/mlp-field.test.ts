@@ -49,7 +49,8 @@ function directional(field: MlpField, y: tf.Tensor2D, cot: tf.Tensor2D, t: numbe
 // Every activation (tanh in its sigmoid form, softplus and SiLU), with and without time input and
 // batch normalisation, in both modes. Width 320 (16 × 320 activations) exercises the products'
 // split over kernel threads.
-const CASES: [NormKind, ActivationName, boolean, ('train' | 'eval')?, number?][] = [
+// The last entry, when present, is [depth, normLayers]: the normalisation in the first layers only.
+const CASES: [NormKind, ActivationName, boolean, ('train' | 'eval')?, number?, [number, number]?][] = [
   ['none', 'tanh', false],
   ['none', 'tanh', false, 'train', 320],
   ['none', 'silu', false],
@@ -65,20 +66,28 @@ const CASES: [NormKind, ActivationName, boolean, ('train' | 'eval')?, number?][]
   ['minibatch', 'tanh', false],
   ['popti', 'softplus', false],
   ['pop', 'silu', false],
+  ['tabn', 'tanh', false, 'train', 6, [4, 2]],
+  ['tabn', 'tanh', true, 'eval', 6, [4, 1]],
+  ['minibatch', 'silu', false, 'train', 6, [3, 2]],
+  ['popti', 'softplus', true, 'train', 6, [4, 3]],
+  ['tabn', 'tanh', false, 'train', 6, [3, 0]],
 ];
 
 describe('the field (WebAssembly kernels) equals the same MLP written op by op in TF.js', () => {
   // The reference: z = x Wᵀ + b with TF.js's matMul, the op-by-op TF.js batch norm with the
   // layer's γ(t), β(t) and running statistics (test/nn/reference-norm.ts), and TF.js activations.
-  for (const [norm, activation, timeInput] of [
+  for (const [norm, activation, timeInput, layers] of [
     ['none', 'tanh', false],
     ['none', 'softplus', true],
     ['tabn', 'silu', false],
     ['pop', 'tanh', true],
     ['minibatch', 'softplus', false],
-  ] as [NormKind, ActivationName, boolean][]) {
-    test(`norm ${norm}, ${activation}${timeInput ? ', time input' : ''}, evaluation mode`, () => {
-      const field = new MlpField(resolveConfig({ dim: 3, depth: 2, width: 24, norm, activation, timeInput, timeSpan: [0, 2], gridIntervals: 10, seed: 6 }), `ref${counter++}/`);
+    ['tabn', 'tanh', false, [4, 2]],
+    ['popti', 'silu', true, [3, 1]],
+  ] as [NormKind, ActivationName, boolean, [number, number]?][]) {
+    test(`norm ${norm}, ${activation}${timeInput ? ', time input' : ''}${layers ? `, depth ${layers[0]} normalised in ${layers[1]}` : ''}, evaluation mode`, () => {
+      const depth = layers?.[0] ?? 2;
+      const field = new MlpField(resolveConfig({ dim: 3, depth, normLayers: layers?.[1], width: 24, norm, activation, timeInput, timeSpan: [0, 2], gridIntervals: 10, seed: 6 }), `ref${counter++}/`);
       for (const [name, v] of Object.entries(field.parameters())) if (name.includes('.norm.')) v.assign(tf.add(v, tf.randomUniform(v.shape, -0.5, 0.5, 'float32', 8)));
       const state = field.buffers();
       for (const [k, a] of Object.entries(state)) {
@@ -91,10 +100,11 @@ describe('the field (WebAssembly kernels) equals the same MLP written op by op i
       const got = field.evaluate(y, { t, index: 0, mode: 'eval', updateStats: false, record: false }).dy;
       const want = tf.tidy(() => {
         let x: tf.Tensor2D = timeInput ? (tf.concat([y, tf.fill([10, 1], t)], 1) as tf.Tensor2D) : y;
-        for (const { linear, norm: n } of field.hidden) {
+        field.hidden.forEach(({ linear, norm: n }, i) => {
           const z = tf.add(tf.matMul(x, linear.weight, false, true), linear.bias) as tf.Tensor2D;
-          x = activate(activation, referenceApply(n, z, t, 'eval', 0));
-        }
+          // past normLayers the reference applies no normalisation at all
+          x = activate(activation, i < (layers?.[1] ?? depth) ? referenceApply(n, z, t, 'eval', 0) : z);
+        });
         return tf.add(tf.matMul(x, field.output.weight, false, true), field.output.bias);
       });
       const g = got.dataSync();
@@ -107,9 +117,10 @@ describe('the field (WebAssembly kernels) equals the same MLP written op by op i
 });
 
 describe('the hand-written vector–Jacobian product matches central differences of the field', () => {
-  for (const [norm, activation, timeInput, mode = 'train', width = 6] of CASES) {
-    test(`norm ${norm}, ${activation}${timeInput ? ', time input' : ''}, width ${width}: VJP matches directional central differences in ${mode === 'train' ? 'training' : 'evaluation'} mode`, () => {
-      const field = new MlpField(resolveConfig({ dim: 3, depth: 2, width, norm, activation, timeInput, timeSpan: [0, 2], gridIntervals: 10, seed: 4 }), `vjp${counter++}/`);
+  for (const [norm, activation, timeInput, mode = 'train', width = 6, layers] of CASES) {
+    test(`norm ${norm}, ${activation}${timeInput ? ', time input' : ''}, width ${width}${layers ? `, depth ${layers[0]} normalised in ${layers[1]}` : ''}: VJP matches directional central differences in ${mode === 'train' ? 'training' : 'evaluation'} mode`, () => {
+      const field = new MlpField(resolveConfig({ dim: 3, depth: layers?.[0] ?? 2, normLayers: layers?.[1], width, norm, activation, timeInput, timeSpan: [0, 2], gridIntervals: 10, seed: 4 }), `vjp${counter++}/`);
+      if (layers) assert.equal(Object.keys(field.parameters()).filter((n) => n.includes('.norm.')).length, norm === 'none' ? 0 : 2 * layers[1], 'γ and β only in the normalised layers');
       // Non-trivial γ, β so that their gradients matter.
       for (const [name, v] of Object.entries(field.parameters())) if (name.includes('.norm.')) v.assign(tf.add(v, tf.randomUniform(v.shape, -0.5, 0.5, 'float32', 7)));
       const y = tf.randomNormal([16, 3], 0, 1, 'float32', 3) as tf.Tensor2D;
