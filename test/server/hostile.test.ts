@@ -8,6 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -144,6 +145,30 @@ describe('damaged datasets and hostile shard names', () => {
     assert.match(r.body.error, /checksum mismatch/);
     assertNoServerPath(r);
     await rm(join(root, 'datasets', 'later'), { recursive: true });
+  });
+});
+
+describe('values', () => {
+  test('a NaN inside a shard with a valid checksum answers 422 naming the trajectory and sample; other trajectories still load', async () => {
+    const dir = join(root, 'datasets', 'nan');
+    await cp(pend.dir, dir, { recursive: true });
+    const entry = pend.manifest.shards[0];
+    const shard = join(dir, entry.file);
+    const bytes = await readFile(shard);
+    // State 1 of sample 7 of trajectory 1 (global index 1, row 1 of the train shard).
+    const target = Buffer.from(Float64Array.of(pend.states[1][7 * 2 + 1]).buffer);
+    const at = bytes.indexOf(target);
+    assert.ok(at > 0 && bytes.indexOf(target, at + 1) < 0, 'the value occurs once in the shard');
+    Buffer.from(Float64Array.of(Number.NaN).buffer).copy(bytes, at);
+    await writeFile(shard, bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...pend.manifest, shards: pend.manifest.shards.map((s, i) => (i === 0 ? { ...s, sha256 } : s)) }));
+    const bad = await get(port, '/api/datasets/nan/trajectories/1');
+    assert.equal(bad.status, 422, bad.text);
+    assert.match(bad.body.error, /trajectory 1 of dataset 'nan'.*NaN at sample 7, component 1/);
+    assertNoServerPath(bad);
+    assert.equal((await get(port, '/api/datasets/nan/trajectories/0')).status, 200);
+    await rm(dir, { recursive: true });
   });
 });
 
