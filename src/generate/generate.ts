@@ -24,6 +24,7 @@ import { finalStats, writeManifest } from './finalize.js';
 import { runShards } from './scheduler.js';
 import { inShare, type Share } from './share.js';
 import { inThreadRunner, workerPoolRunner, type WorkerInit } from './pool.js';
+import type { RunnerCache } from './runner-cache.js';
 
 export type { GenerateOptions } from './options.js';
 export { planShards } from './plan.js';
@@ -44,6 +45,8 @@ export interface GenerateResult {
 export interface ShareHooks extends GenerateHooks {
   /** Compute on worker threads even with one worker, keeping this thread's event loop free (queue workers). */
   readonly offMainThread?: boolean;
+  /** Threads kept between calls (long-running processes); one thread is borrowed per call. */
+  readonly runners?: RunnerCache;
 }
 
 export interface ShareResult {
@@ -78,7 +81,7 @@ export async function generateShare(options: GenerateOptions, selection: ShardSe
   const { previous, done, missing } = await survey(r, skel, plan, mine, 'share');
   // Identifies the folder's dataset for the other shares and for the finalizer; same bytes from every share.
   if (!previous) await writeManifest(r.out, skel, plan, new Map(), false);
-  await computeShards(r, skel, trajectoriesIn(mine), missing, done, hooks, hooks.offMainThread ?? false, async () => undefined);
+  await computeShards(r, skel, trajectoriesIn(mine), missing, done, hooks, hooks.offMainThread ?? false, async () => undefined, hooks.runners);
   return { dir: r.out, plannedShards: plan.length, shards: mine.map((p) => done.get(p.file)!), generatedShards: missing.length, reusedShards: mine.length - missing.length };
 }
 
@@ -109,6 +112,7 @@ async function computeShards(
   hooks: GenerateHooks,
   offMainThread: boolean,
   written: () => Promise<void>,
+  runners?: RunnerCache,
 ): Promise<void> {
   let doneCount = total - trajectoriesIn(missing);
   let worst = finalStats([...done.values()], r.instance.dim).maxRelEnergyError;
@@ -122,7 +126,8 @@ async function computeShards(
     times: Array.from(sampleTimes(skel.times)),
     settings: { seed: r.seed, integrator: r.integrator, rtol: r.rtol, atol: r.atol, noise: r.noise, derivatives: r.derivatives, maxSteps: r.maxSteps, interpolationDegree: r.interpolationDegree },
   };
-  const runner = workers === 1 && !offMainThread ? inThreadRunner(init) : workerPoolRunner(init, workers);
+  const runner = runners ? runners.acquire(init) : workers === 1 && !offMainThread ? inThreadRunner(init) : workerPoolRunner(init, workers);
+  let failed = false;
   try {
     await runShards(r, runner, missing, init, async (p, chunk) => {
       const bytes = encodeShard(chunk.arrays, { n: p.end - p.start, T: r.samples, D: r.instance.dim, P: r.instance.paramLabels.length });
@@ -135,7 +140,11 @@ async function computeShards(
       worst = Math.max(worst, maxRel);
       report();
     }, hooks.signal);
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    await runner.close();
+    if (runners) await runners.release(runner, failed);
+    else await runner.close();
   }
 }

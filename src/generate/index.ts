@@ -2,6 +2,7 @@
 export { generateDataset, generateShare, type GenerateHooks, type GenerateResult, type ShareHooks, type ShareResult, type ShardSelection } from './generate.js';
 export { finalizeDataset, type FinalizeOptions } from './finalize.js';
 export { planShards, type PlannedShard } from './plan.js';
+export { RunnerCache } from './runner-cache.js';
 export { resolveShare, inShare, SHARD_INDEX_VARIABLES, type Share } from './share.js';
 export { datasetId } from './identity.js';
 export { resolveOptions, defaultWorkers, DEFAULT_TOLERANCE, type GenerateOptions, type ResolvedOptions } from './options.js';

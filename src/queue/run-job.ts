@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pathExists } from '../util/fs.js';
-import { finalizeDataset, generateShare, planShards, resolveOptions } from '../generate/index.js';
+import { finalizeDataset, generateShare, planShards, resolveOptions, type RunnerCache } from '../generate/index.js';
 import { CliExecutor } from '../reproduce/cli-executor.js';
 import { staticEnvironment } from '../reproduce/environment.js';
 import { physodeCommand, type ChildCommand } from '../reproduce/physode-command.js';
@@ -46,10 +46,10 @@ function executor(s: SweepJobSpec, signal?: AbortSignal): CliExecutor {
   return new CliExecutor({ profile: PROFILES[s.profile], backend: s.backend, signal, command: guardedCommand(), env: { PHYSODE_KERNEL_THREADS: process.env.PHYSODE_KERNEL_THREADS || '1' } });
 }
 
-export async function runJob(spec: JobSpec, signal?: AbortSignal): Promise<JobOutcome> {
+export async function runJob(spec: JobSpec, signal?: AbortSignal, runners?: RunnerCache): Promise<JobOutcome> {
   switch (spec.kind) {
     case 'generate-shard': {
-      const part = await generateShare({ ...spec.options, workers: 1 }, { positions: [spec.shard] }, { offMainThread: true, signal });
+      const part = await generateShare({ ...spec.options, workers: 1 }, { positions: [spec.shard] }, { offMainThread: true, signal, runners });
       const entry = part.shards[0];
       const result: JobResult = { kind: 'generate-shard', file: entry.file, sha256: entry.sha256, trajectories: entry.count, computed: part.generatedShards > 0 };
       return { result, next: (await missingShardFiles(spec.options)) === 0 ? { kind: 'generate-finalize', options: spec.options } : undefined };

@@ -8,6 +8,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InvalidArgumentError, PhysodeError } from '../util/errors.js';
+import { RunnerCache } from '../generate/index.js';
 import { describeConnectionError, probeRedis } from './connection.js';
 import { parseJobSpec, type JobResult, type JobSpec } from './jobs.js';
 import { jobOptions, type QueueTarget } from './producer.js';
@@ -58,6 +59,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const followUps = new Queue(target.queue, { connection: client });
   followUps.on('error', () => undefined); // reported through the client's events
   const abort = new AbortController();
+  // Generator threads outlive jobs: starting one per shard would cost more than the shard.
+  const runners = new RunnerCache(Math.max(2, options.concurrency ?? 1));
 
   const processor = async (job: Job): Promise<JobResult> => {
     let spec: JobSpec;
@@ -68,7 +71,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     }
     emit({ type: 'active', id: job.id ?? '', kind: spec.kind });
     try {
-      const outcome = await runJob(spec, abort.signal);
+      const outcome = await runJob(spec, abort.signal, runners);
       if (outcome.next) await followUps.add(outcome.next.kind, outcome.next, jobOptions(outcome.next));
       return outcome.result;
     } catch (err) {
@@ -98,6 +101,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     async close(force = false) {
       if (force) abort.abort();
       await worker.close(force);
+      await runners.close();
       await followUps.close();
       client.disconnect();
     },
