@@ -8,7 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -213,8 +213,10 @@ test('the viewer opens on the comparison: a trained run selected, empty plots ex
   await context.close();
 });
 
-test('with no dataset, the page says what to do instead of showing bare grids', { skip, timeout: 60_000 }, async () => {
+test('with no dataset, the page says what to do instead of showing bare grids, and names what it skipped', { skip, timeout: 60_000 }, async () => {
   const empty = await mkdtemp(join(tmpdir(), 'physode-e2e-empty-'));
+  await mkdir(join(empty, 'datasets', 'broken'), { recursive: true });
+  await writeFile(join(empty, 'datasets', 'broken', 'manifest.json'), '{"format": "physode-dataset"');
   const app = createApp({ datasetsDir: join(empty, 'datasets'), runsDir: join(empty, 'runs'), predictor: worker.predict });
   const other = app.listen(0, '127.0.0.1');
   await new Promise((r) => other.once('listening', r));
@@ -224,8 +226,9 @@ test('with no dataset, the page says what to do instead of showing bare grids', 
     await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: { ready?: string } } } }).document.body.dataset.ready === 'empty', undefined, { timeout: 30_000 });
     const notes = await page.evaluate(() => (globalThis as unknown as PageGlobals).physode.plotNotes());
-    assert.match(notes.error ?? '', /no dataset to show: generate one/);
+    assert.match(notes.error ?? '', /no dataset to show: the datasets found are damaged or unfinished/);
     assert.match(notes.energy ?? '', /no dataset to show/);
+    assert.match((await page.textContent('#skipped')) ?? '', /not shown: broken \(broken\/manifest\.json: not valid JSON\)/);
   } finally {
     await context.close();
     other.closeAllConnections();
