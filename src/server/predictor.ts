@@ -3,9 +3,8 @@
  * `loadRun` + `predictTrajectories` (src/train/predict.ts) in a worker thread, so a long rollout
  * never blocks the server's event loop; tests may pass another implementation to `createApp`.
  */
-import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../util/worker.js';
 import { PhysodeError } from '../util/errors.js';
+import { startRpcWorker, WorkerCallError, type RpcClient } from '../util/worker-rpc.js';
 
 export interface PredictRequest {
   /** Run folder (from the runs listing, never from a request). */
@@ -23,11 +22,6 @@ export interface PredictRequest {
 /** Predicted states [B, T, D], physical units, row-major. */
 export type Predictor = (req: PredictRequest) => Promise<Float64Array>;
 
-/** Message from the worker (rollout-worker.ts). */
-export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly data: Float64Array }
-  | { readonly id: number; readonly ok: false; readonly message: string; readonly hint?: string; readonly physode: boolean };
-
 /** A model failure that the API reports as 422 (e.g. a run whose state size does not match). */
 export class ModelError extends PhysodeError {}
 
@@ -39,60 +33,47 @@ export class RolloutTimeoutError extends PhysodeError {}
  * A request not answered within `timeoutMs` (default 120 s) fails, and the worker is restarted.
  */
 export function workerPredictor(timeoutMs = 120_000): { predict: Predictor; prestart: () => void; close: () => Promise<void> } {
-  let worker: Worker | undefined;
-  let nextId = 1;
-  const pending = new Map<number, { resolve: (d: Float64Array) => void; reject: (e: Error) => void }>();
+  let client: RpcClient<PredictRequest, Float64Array> | undefined;
 
-  const failAll = (err: Error): void => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-    worker = undefined;
-  };
-
-  const start = (): Worker => {
-    const w = startModuleWorker(import.meta.url, 'rollout-worker');
-    w.unref();
-    w.on('message', (reply: WorkerReply) => {
-      const p = pending.get(reply.id);
-      if (!p) return;
-      pending.delete(reply.id);
-      if (reply.ok) p.resolve(reply.data);
-      else p.reject(reply.physode ? new ModelError(reply.message, reply.hint) : new Error(reply.message));
+  const start = (): RpcClient<PredictRequest, Float64Array> => {
+    const c = startRpcWorker<PredictRequest, Float64Array>(import.meta.url, 'rollout-worker', 'the rollout worker');
+    c.worker.unref();
+    // A worker that died is started anew by the next request.
+    c.worker.on('exit', () => {
+      if (client === c) client = undefined;
     });
-    w.on('error', (err) => {
-      if (worker === w) failAll(err);
-    });
-    w.on('exit', (code) => {
-      if (worker === w) failAll(new Error(`rollout worker exited with code ${code}`));
-    });
-    return w;
+    return c;
   };
 
   const predict: Predictor = (req) =>
     new Promise((resolve, reject) => {
-      worker ??= start();
-      const id = nextId++;
+      const c = (client ??= start());
       const timer = setTimeout(() => {
-        const w = worker;
-        failAll(new RolloutTimeoutError(`the rollout took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`, 'ask for a shorter horizon'));
-        void w?.terminate();
+        if (client === c) client = undefined;
+        reject(new RolloutTimeoutError(`the rollout took longer than ${Math.round(timeoutMs / 1000)} s and was stopped`, 'ask for a shorter horizon'));
+        void c.close();
       }, timeoutMs);
       timer.unref();
-      pending.set(id, {
-        resolve: (d) => (clearTimeout(timer), resolve(d)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      worker.postMessage({ id, ...req });
+      c.call(req).then(
+        (d) => (clearTimeout(timer), resolve(d)),
+        (e: unknown) => {
+          clearTimeout(timer);
+          // What the model code threw as an expected failure is a model error (HTTP 422); a bug in it
+          // is a plain Error (a 500 that shows no message); the worker's own death stays a WorkerCallError.
+          const remote = e instanceof WorkerCallError ? e.remote : undefined;
+          reject(remote ? (remote.physode ? new ModelError(remote.message, remote.hint) : new Error(remote.message)) : e);
+        },
+      );
     });
 
   const close = async (): Promise<void> => {
-    const w = worker;
-    worker = undefined;
-    if (w) await w.terminate();
+    const c = client;
+    client = undefined;
+    if (c) await c.close();
   };
   /** Starts the worker now (it loads the model code), so that the first rollout does not pay for it. */
   const prestart = (): void => {
-    worker ??= start();
+    client ??= start();
   };
   return { predict, prestart, close };
 }

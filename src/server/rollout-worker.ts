@@ -2,10 +2,9 @@
  * Worker thread behind predictor.ts: loads runs (once per run version) and predicts rollouts with
  * src/train/predict.ts, off the server's event loop. Requests are handled one at a time, in order.
  */
-import { parentPort } from 'node:worker_threads';
 import ndarray from 'ndarray';
-import { PhysodeError } from '../util/errors.js';
-import type { PredictRequest, WorkerReply } from './predictor.js';
+import { serveRpc } from '../util/worker-rpc.js';
+import type { PredictRequest } from './predictor.js';
 
 type PredictModule = typeof import('../train/predict.js');
 type LoadedRun = Awaited<ReturnType<PredictModule['loadRun']>>;
@@ -35,7 +34,6 @@ const runs = new Map<string, { version: number; run: Promise<LoadedRun> }>();
 // The model code loads as soon as the worker starts (predictor.ts may start it ahead of requests).
 predictModule = loadPredict();
 predictModule.catch(() => (predictModule = undefined));
-let queue: Promise<void> = Promise.resolve();
 
 async function handle(req: PredictRequest): Promise<Float64Array> {
   predictModule ??= loadPredict();
@@ -56,16 +54,4 @@ async function handle(req: PredictRequest): Promise<Float64Array> {
   return data;
 }
 
-parentPort?.on('message', (msg: PredictRequest & { id: number }) => {
-  queue = queue.then(async () => {
-    let reply: WorkerReply;
-    try {
-      const data = await handle(msg);
-      reply = { id: msg.id, ok: true, data };
-    } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      reply = { id: msg.id, ok: false, message: e.message, hint: e instanceof PhysodeError ? e.hint : undefined, physode: e instanceof PhysodeError };
-    }
-    parentPort?.postMessage(reply, reply.ok ? [reply.data.buffer as ArrayBuffer] : []);
-  });
-});
+serveRpc<PredictRequest, Float64Array>(handle, (data) => [data.buffer as ArrayBuffer]);
