@@ -31,9 +31,12 @@ export function parseRedisUrl(text: string): RedisTarget {
   return { url: text, where: `${u.hostname || '127.0.0.1'}:${u.port || '6379'}` };
 }
 
-/** ioredis options for BullMQ: commands wait through reconnections (BullMQ's requirement for workers). */
+/**
+ * ioredis options for the short-lived clients (submit, status): a command fails after two
+ * reconnection attempts instead of waiting for Redis forever. (Workers wait: see worker.ts.)
+ */
 export function bullConnection(target: RedisTarget): RedisOptions & { url: string } {
-  return { url: target.url, maxRetriesPerRequest: null, enableOfflineQueue: true };
+  return { url: target.url, maxRetriesPerRequest: 2, connectTimeout: 5000 };
 }
 
 /** Turns a connection failure into one line naming the server and the likely fix. */
