@@ -87,7 +87,7 @@ export function restore(ckpt: Checkpoint, model: DynamicsModel, optimizer: Optim
 }
 
 /** Saves the model into `dir` through a temporary folder and a rename, so `dir` is never half-written. */
-export async function saveModelAtomic(model: DynamicsModel, dir: string): Promise<void> {
+export async function saveModelAtomic(model: Pick<DynamicsModel, 'save'>, dir: string): Promise<void> {
   const tmp = `${dir}.tmp-${randomBytes(3).toString('hex')}`;
   const old = `${dir}.old-${randomBytes(3).toString('hex')}`;
   await rm(tmp, { recursive: true, force: true });
