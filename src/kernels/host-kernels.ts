@@ -233,8 +233,10 @@ export function matmul(
   const pbias = bias ? m.address(bias) : 0;
   const pc = outputAddress(m, out, M * N);
   const act = ACTIVATION_CODE[activation];
-  const tiles = m.alloc(128 * maxChunks()); // a partial-tile scratch per chunk
-  byRows(m, 'matmul', M, 4, M * K * N, PARALLEL_MIN_MACS, (r0, rows, i) => [pa + r0 * K * 4, pb, pbias, pc + r0 * N * 4, rows, K, N, act, tiles + 128 * i]);
+  // Scratch per chunk: a partial tile (128 bytes) and a packed column strip of b (32·K bytes).
+  const scratch = 128 + 32 * K;
+  const tiles = m.alloc(scratch * maxChunks());
+  byRows(m, 'matmul', M, 4, M * K * N, PARALLEL_MIN_MACS, (r0, rows, i) => [pa + r0 * K * 4, pb, pbias, pc + r0 * N * 4, rows, K, N, act, tiles + scratch * i]);
   return result(m, pc, M * N, out);
 }
 
@@ -259,10 +261,12 @@ export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Flo
   if (pool && F >= 8) {
     // chunks of g's columns (rows of dw)
     const parts = splitRange(F, CHUNKS_PER_THREAD * pool.count, 4);
-    const tiles = m.alloc(128 * parts.length);
-    pool.run(m.fn, 'matmulTransposedAccumulate', parts.map(([f0, n], i) => [pg + f0 * 4, F, px, pw + f0 * K * 4, rows, n, K, scale, tiles + 128 * i]));
+    // Scratch per chunk: a partial tile (128 bytes) and its columns of g packed in blocks of 4.
+    const scratch = 128 + 16 * rows * Math.ceil(parts[0][1] / 4);
+    const tiles = m.alloc(scratch * parts.length);
+    pool.run(m.fn, 'matmulTransposedAccumulate', parts.map(([f0, n], i) => [pg + f0 * 4, F, px, pw + f0 * K * 4, rows, n, K, scale, tiles + scratch * i]));
   } else {
-    m.fn.matmulTransposedAccumulate(pg, F, px, pw, rows, F, K, scale, m.alloc(128));
+    m.fn.matmulTransposedAccumulate(pg, F, px, pw, rows, F, K, scale, m.alloc(128 + 16 * rows * Math.ceil(F / 4)));
   }
   m.fn.addColumnSums(pg, rows, F, scale, pb);
   if (dw instanceof Float32Array) dw.set(m.f32(pw, F * K));

@@ -115,7 +115,8 @@ for (const threads of [1, 2, 3]) describe(`WebAssembly host kernels against plai
   });
 
   // Products: rows and columns around the 4 × 8 register tile (full tiles, tails, a single row or
-  // column, K = 1) and the benchmark's layer shapes.
+  // column, K = 1), the benchmark's layer shapes, and depths K ≥ 192 where b's column strips are
+  // packed first (with a tail strip of 5 columns, and rows that leave some chunks unpacked).
   const PRODUCTS: readonly [M: number, K: number, N: number][] = [
     [1, 1, 1],
     [3, 2, 5],
@@ -126,6 +127,8 @@ for (const threads of [1, 2, 3]) describe(`WebAssembly host kernels against plai
     [32, 64, 2],
     [128, 18, 128],
     [128, 128, 18],
+    [37, 200, 29],
+    [70, 256, 16],
   ];
 
   test('matmul: a·b + bias, then sigmoid, against float64 loops and Math.exp', () => {
@@ -191,10 +194,10 @@ for (const threads of [1, 2, 3]) describe(`WebAssembly host kernels against plai
     }
   });
 
-  test('accumulateWeightGradient: Σ scale·gᵀx and Σ scale·Σ_rows g over terms of different sizes (64 rows: split by columns)', () => {
+  test('accumulateWeightGradient: Σ scale·gᵀx and Σ scale·Σ_rows g over terms of different sizes (64 rows: split by columns; 200 rows: g packed in column blocks)', () => {
     const rng = new Rng(6);
-    for (const [F, K] of [[1, 1], [5, 3], [4, 8], [18, 128], [128, 18], [13, 21]] as const) {
-      const terms = [3, 1, 64, 5].map((rows, i) => ({ g: random(rows * F, rng), x: random(rows * K, rng), rows, scale: [1, -0.5, 2, 0.25][i] }));
+    for (const [F, K] of [[1, 1], [5, 3], [4, 8], [18, 128], [128, 18], [13, 21], [30, 13]] as const) {
+      const terms = [3, 1, 64, 5, 200].map((rows, i) => ({ g: random(rows * F, rng), x: random(rows * K, rng), rows, scale: [1, -0.5, 2, 0.25, 0.5][i] }));
       const dw = new Float64Array(F * K);
       const db = new Float64Array(F);
       for (const t of terms) {
