@@ -8,7 +8,7 @@
  * and the worst health latency. Targets (issue 12): peak RSS under 400 MB, health under 50 ms.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import os from 'node:os';
@@ -41,6 +41,13 @@ function timedGet(port: number, path: string, agent: Agent, timeoutMs = 150_000)
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started, bytes: 0 }));
     req.end();
   });
+}
+
+/** "in N shards, M MB" for a dataset folder. */
+function shardsText(dir: string): string {
+  const shards = readdirSync(dir).filter((f) => f.endsWith('.npz'));
+  const bytes = shards.reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+  return `in ${shards.length} shards, ${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -203,7 +210,7 @@ export async function run(args: readonly string[]): Promise<void> {
     await exited;
     type Delay = { delayMaxMs: number; delayP99Ms: number };
     const [startDelay, coldDelay, warmDelay] = lines.slice(1, 4).map((l) => JSON.parse(l) as Delay);
-    console.log(`server on 127.0.0.1, ${dataset} (${count} trajectories), run ${run}; ${n} trajectory + ${n} rollout requests at once, twice`);
+    console.log(`server on 127.0.0.1 in its own process, ${dataset} (${count} trajectories ${shardsText(join(datasets, dataset))}), run ${run}; ${n} trajectory + ${n} rollout requests at once, twice`);
     console.log(`machine load average (1 min) at the start ${loadBefore.toFixed(2)}, at the end ${os.loadavg()[0].toFixed(2)} on ${os.cpus().length} cores (other work on the machine shows in the latencies)`);
     if (startDelay) console.log(`start-up (first ${SETTLE_MS / 1000} s: rollout worker loading, shards verified; no requests but health): server event-loop delay worst ${startDelay.delayMaxMs.toFixed(1)} ms`);
     console.log(`first burst (caches empty; the server verified the shards in its start-up): ${cold.seconds.toFixed(1)} s`);
