@@ -8,6 +8,7 @@ import type { Command } from './command.js';
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   generate: () => import('./commands/generate.js'),
   inspect: () => import('./commands/inspect.js'),
+  import: () => import('./commands/import.js'),
   train: () => import('./commands/train.js'),
   eval: () => import('./commands/eval.js'),
   rollout: () => import('./commands/rollout.js'),

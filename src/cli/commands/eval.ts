@@ -22,7 +22,11 @@ n-body), NFE per rollout, wall time. Writes RUN/eval-<split>.json and plots.
   --max-steps N                               adaptive methods: step limit of each solve (default 10000)
   --threshold X            valid-prediction-time threshold (default 0.5)
   --backend NAME           auto, tensorflow, wasm, cpu
-  --json                   machine-readable output`;
+  --json                   machine-readable output
+
+A next-state run (train --task next-state): one-step MAE (raw and z-scored) against predicting the
+mean and predicting no change, rollout MAE over --rollout-steps (default the window length);
+options --split, --batch-size (default 256), --rollout-steps, --json.`;
 
 function fmt(v: number | null): string {
   return v === null ? '-' : formatNumber(v);
@@ -33,6 +37,9 @@ export const command: Command = {
   summary: 'evaluate a trained run on a split (rollout MSE, VPT, energy drift; batch-size and outlier stress tests)',
   usage,
   async run(argv) {
+    // A next-state run (physode train --task next-state) has its own metrics (src/cli/task-commands.ts).
+    const { taskRunIn, runNextStateEval } = await import('../task-commands.js');
+    if (taskRunIn(argv)) return runNextStateEval(argv);
     const { values, positionals } = parseCommandArgs(
       'eval',
       argv,

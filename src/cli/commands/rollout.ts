@@ -19,13 +19,19 @@ index [K] (dataset numbering), position [K] (within the split). Past the data's 
   --out FILE               (default RUN/rollouts.npz)
   --method NAME --rtol R --atol A --step H   another solver than training's
   --max-steps N                               adaptive methods: step limit of each solve (default 10000)
-  --backend NAME`;
+  --backend NAME
+
+A next-state run (train --task next-state): --horizon is a number of steps (default 100),
+predicted autoregressively from row 0 of each trajectory.`;
 
 export const command: Command = {
   name: 'rollout',
   summary: "write a run's predicted and true trajectories to rollouts.npz",
   usage,
   async run(argv) {
+    // A next-state run rolls out autoregressively (src/cli/task-commands.ts).
+    const { taskRunIn, runNextStateRollout } = await import('../task-commands.js');
+    if (taskRunIn(argv)) return runNextStateRollout(argv);
     const { values, positionals } = parseCommandArgs(
       'rollout',
       argv,

@@ -54,6 +54,10 @@ training:
   --log-every N        (default ${D.logEvery})
   --val-trajectories N validate on the first N val trajectories (default: all)
   --max-recoveries N   recoveries from divergence before giving up (default ${D.maxRecoveries})
+task:
+  --task trajectory|next-state   trajectory (default): the ODE in physical time over windows;
+                       next-state: observation -> next observation over depth (the TA-BN
+                       paper's Table 3; physode train --task next-state --help)
 run:
   --out RUN            run folder (default runs/<dataset>-<norm>-s<seed>)
   --resume             continue RUN from checkpoints/last, bit for bit
@@ -123,7 +127,11 @@ export const command: Command = {
   name: 'train',
   summary: 'train a Neural ODE (TA-BN by default) on a dataset',
   usage,
-  async run(argv) {
+  async run(argvWithTask) {
+    // --task next-state trains a continuous-depth model on the next observation (src/cli/task-commands.ts).
+    const { splitTaskFlag, runNextStateTrain, NEXT_STATE_USAGE } = await import('../task-commands.js');
+    const { task, argv } = splitTaskFlag(argvWithTask);
+    if (task === 'next-state') return argv.includes('--help') ? (process.stdout.write(`${NEXT_STATE_USAGE}\n`), 0) : runNextStateTrain(argv);
     const { values } = parseCommandArgs(
       'train',
       argv,
