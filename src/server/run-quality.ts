@@ -1,15 +1,18 @@
 /**
- * Whether a run's model beats the simplest forecast. Training validates by rolling the model out on
- * the validation split and taking the mean squared error in normalised coordinates (each state
- * component minus the training mean, divided by the training std: metrics.jsonl's `rolloutMse`
- * records, summary.json's `bestValMse`). Predicting the mean at every sample scores about 1 there,
- * so a validation MSE of 1 or more means the model is no better than predicting the mean.
+ * Whether a run's model learned the dynamics, by the rule `physode train` and `eval` apply
+ * (src/train/metrics.ts: its validation MSE under LEARNED_MSE_RATIO of the mean predictor's).
+ * Training validates by rolling the model out on the validation split and taking the mean squared
+ * error in normalised coordinates (metrics.jsonl's `rolloutMse` records). The mean predictor's MSE
+ * on the same split is in trained.json once training finished; before that, about 1 (the
+ * variance of a standardised variable) stands in for it.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunEntry } from './catalog.js';
+import { compareWithMeanPredictor, meanPredictorWarning } from '../train/metrics.js';
+import { readTrainedMarker } from '../train/run-folder.js';
 
-/** MSE of predicting the mean, in normalised coordinates (the variance of a standardised variable). */
+/** MSE of predicting the mean in normalised coordinates when the run does not record it (the variance of a standardised variable). */
 export const MEAN_BASELINE_MSE = 1;
 
 export interface RunQuality {
@@ -20,8 +23,11 @@ export interface RunQuality {
   /** The last validation's MSE, or null. */
   readonly lastValMse: number | null;
   readonly baselineMse: number;
-  /** 'no-better-than-mean', 'better-than-mean', or 'unknown' (no validation recorded). */
-  readonly verdict: 'no-better-than-mean' | 'better-than-mean' | 'unknown';
+  /**
+   * 'learned' (under LEARNED_MSE_RATIO of the mean predictor's MSE), 'barely-better-than-mean'
+   * (better, but by less than that), 'no-better-than-mean', or 'unknown' (no validation recorded).
+   */
+  readonly verdict: 'learned' | 'barely-better-than-mean' | 'no-better-than-mean' | 'unknown';
   /** One sentence for the viewer. */
   readonly message: string;
 }
@@ -57,28 +63,20 @@ const fmt = (x: number): string => (x < 0.01 ? x.toExponential(1) : x.toPrecisio
 /** What the run's records say about its model against predicting the mean. */
 export async function runQuality(run: RunEntry): Promise<RunQuality> {
   const vals = await validations(run);
+  const marker = await readTrainedMarker(run.dir).catch(() => null);
+  const baselineMse = marker?.meanPredictorValMse ?? MEAN_BASELINE_MSE;
   if (vals.length === 0) {
-    return { valMse: null, valStep: null, lastValMse: null, baselineMse: MEAN_BASELINE_MSE, verdict: 'unknown', message: 'no validation recorded yet: the model has not been measured against the data' };
+    return { valMse: null, valStep: null, lastValMse: null, baselineMse, verdict: 'unknown', message: 'no validation recorded yet: the model has not been measured against the data' };
   }
   const best = vals.reduce((a, v) => (v.mse < a.mse ? v : a));
   const last = vals[vals.length - 1];
   const worse = last.step !== best.step && last.mse > best.mse ? ` (the last validation, step ${last.step}, was worse: ${fmt(last.mse)})` : '';
-  if (best.mse >= MEAN_BASELINE_MSE) {
-    return {
-      valMse: best.mse,
-      valStep: best.step,
-      lastValMse: last.mse,
-      baselineMse: MEAN_BASELINE_MSE,
-      verdict: 'no-better-than-mean',
-      message: `this model is no better than predicting the mean: validation MSE ${fmt(best.mse)} at step ${best.step}, predicting the mean scores about ${MEAN_BASELINE_MSE}${worse}`,
-    };
-  }
-  return {
-    valMse: best.mse,
-    valStep: best.step,
-    lastValMse: last.mse,
-    baselineMse: MEAN_BASELINE_MSE,
-    verdict: 'better-than-mean',
-    message: `validation MSE ${fmt(best.mse)} at step ${best.step} (predicting the mean scores about ${MEAN_BASELINE_MSE})${worse}`,
-  };
+  const about = marker ? '' : 'about ';
+  const c = compareWithMeanPredictor(best.mse, baselineMse);
+  const warning = meanPredictorWarning(c, `validation MSE (step ${best.step})`);
+  const verdict = c.learned ? 'learned' : c.ratio < 1 ? 'barely-better-than-mean' : 'no-better-than-mean';
+  const message = warning
+    ? `${warning}${worse}`
+    : `validation MSE ${fmt(best.mse)} at step ${best.step} (predicting the mean scores ${about}${fmt(baselineMse)})${worse}`;
+  return { valMse: best.mse, valStep: best.step, lastValMse: last.mse, baselineMse, verdict, message };
 }

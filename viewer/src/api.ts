@@ -21,7 +21,7 @@ export interface DatasetInfo {
 export interface RunQuality {
   readonly valMse: number | null;
   readonly baselineMse: number;
-  readonly verdict: 'no-better-than-mean' | 'better-than-mean' | 'unknown';
+  readonly verdict: 'learned' | 'barely-better-than-mean' | 'no-better-than-mean' | 'unknown';
   readonly message: string;
 }
 

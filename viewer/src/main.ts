@@ -97,7 +97,7 @@ function showQuality(rollout: Rollout | null): void {
   let bad = false;
   if (run) {
     parts.push(run.quality.message);
-    bad = run.quality.verdict === 'no-better-than-mean';
+    bad = run.quality.verdict === 'no-better-than-mean' || run.quality.verdict === 'barely-better-than-mean';
   }
   if (rollout && rollout.mse !== null && rollout.meanBaselineMse !== null) {
     const worse = rollout.mse >= rollout.meanBaselineMse;
