@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   import: () => import('./commands/import.js'),
   train: () => import('./commands/train.js'),
   eval: () => import('./commands/eval.js'),
+  classify: () => import('./commands/classify.js'),
   rollout: () => import('./commands/rollout.js'),
   view: () => import('./commands/view.js'),
   start: () => import('./commands/start.js'),
