@@ -7,6 +7,7 @@ if (!existsSync(entry)) {
   process.stderr.write('physode: the compiled CLI is missing (dist/). Run `npm run build` in the physode folder.\n');
   process.exit(1);
 }
-const { main } = await import(entry.href);
+const { main, installFatalHandlers } = await import(entry.href);
+installFatalHandlers();
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -73,6 +73,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * For the `physode` process (run.ts, bin/physode.js), not for callers of main(): an error thrown
+ * outside a command's own awaits (a worker's event, a stray rejection) is also one line, exit code 1.
+ */
+export function installFatalHandlers(): void {
+  const fatal = (err: unknown): void => {
+    const report = describeError(err);
+    process.stderr.write(`physode: ${report.line}\n`);
+    if (process.env.PHYSODE_DEBUG === '1' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
 /** Newlines and runs of blanks folded, so that a message is one line of bounded length. */
 function oneLine(text: string, max = 500): string {
   const flat = text.replace(/\s+/g, ' ').trim();

@@ -5,6 +5,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describeError } from '../../src/cli/main.js';
 import { physodeWith } from './capture.js';
 import { UsageError } from '../../src/cli/options.js';
@@ -84,4 +85,14 @@ describe('main', () => {
       else process.env.PHYSODE_DEBUG = saved;
     }
   });
+});
+
+test('in the physode process, an error thrown outside any command (a late timer) is one line and exit code 1', () => {
+  // A separate process: the handlers end it, as they must.
+  const mainUrl = new URL('../../src/cli/main.ts', import.meta.url).href;
+  const code = `const { installFatalHandlers } = await import(${JSON.stringify(mainUrl)}); installFatalHandlers(); setTimeout(() => { throw new TypeError('late boom'); }, 1);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, PHYSODE_DEBUG: '' } });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^physode: unexpected error \(TypeError: late boom\); hint: .*report/);
 });
