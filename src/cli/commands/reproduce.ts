@@ -39,6 +39,18 @@ options:
   --backend B          tensor backend passed to train and eval (auto, wasm, cpu, tensorflow)
   --profile NAME       full, quick or smoke (smoke: the test suite's tiny configuration)
 
+image classification (TA-BN's home regime; Fashion-MNIST from Debian's dataset-fashion-mnist):
+  --experiment fashion-mnist   none/minibatch/popti/tabn × Euler and dopri5 × seeds, each run a
+                       \`physode classify\` child; writes report.md, results.csv and plots/ into --out
+                       (default reports/fashion-mnist, or reports/fashion-mnist-quick with --quick)
+  --from DIR           the four Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
+
+TA-BN's physics regime (the paper's Table 3; in-process, MuJoCo data shipped in data/halfcheetah):
+  --experiment halfcheetah     next-state task: none/minibatch/popti/tabn × seeds (--seeds, default 3),
+                       depths 2-12, batch-size-2 and outlier evaluations, and the pendulum mechanism
+                       measurements; writes report.md, results.json and plots/ into --out
+                       (default reports/halfcheetah, or reports/halfcheetah-quick with --quick)
+
 on several machines (README "Scale"): every task of a job array runs the same command with
   --shard-count N      run only this task's trainings (training k goes to task sha256(k) mod N)
   --shard-index I      this task, 0..N-1 (default: $${SHARD_INDEX_VARIABLES.join(', $')})
@@ -74,6 +86,8 @@ export function parseReproduceArgs(argv: readonly string[]) {
       'shard-index': { type: 'string' },
       'shard-count': { type: 'string' },
       merge: { type: 'boolean', default: false },
+      experiment: { type: 'string' },
+      from: { type: 'string' },
     },
   );
   const profileName = values.profile ?? (values.quick ? 'quick' : 'full');
@@ -95,6 +109,12 @@ export const command: Command = {
   usage,
   async run(argv) {
     const { values, profile, systems, seeds, out, experiments, jobs } = parseReproduceArgs(argv);
+    if (values.experiment === 'halfcheetah') return (await import('../halfcheetah-command.js')).runHalfCheetahCommand(values, argv);
+    if (values.experiment !== undefined) {
+      const { runFashionCommand } = await import('../fashion-mnist-command.js');
+      return runFashionCommand(values, argv);
+    }
+    if (values.from !== undefined) throw new InvalidArgumentError('--from is for --experiment fashion-mnist', 'the physical systems generate their own datasets');
 
     const commandLine = ['physode', 'reproduce', ...argv].join(' ');
     const environment = { ...staticEnvironment(), ...(values.backend ? { backend: values.backend } : {}) };
