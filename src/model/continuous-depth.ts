@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../util/atomic.js';
 import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
 import { Rng, deriveSeed } from '../util/rng.js';
 import { version } from '../util/version.js';
-import { NeuralODE, CONFIG_FILE, WEIGHTS_FILE, type TabnStatistics } from './neural-ode.js';
+import { NeuralODE, CONFIG_FILE, WEIGHTS_FILE, recordingStepLimit, type TabnStatistics } from './neural-ode.js';
 import type { NeuralOdeConfig, NeuralOdeConfigInput } from './config.js';
 
 export const CONTINUOUS_DEPTH_KIND = 'continuous-depth';
@@ -66,7 +66,7 @@ export interface ModelLossAndGradients {
 export interface DepthTrainOptions {
   /** 'train' (default): batch statistics, running statistics updated; 'eval': frozen statistics. */
   readonly mode?: FieldMode;
-  /** Step limit of this solve: bounds the memory that backpropagation records (a SolverError 'max-steps' beyond it). */
+  /** Step limit of this solve (default: recordingStepLimit for backpropagation); a SolverError 'max-steps' beyond it. */
   readonly maxSteps?: number;
 }
 
@@ -170,7 +170,9 @@ export class ContinuousDepthModel {
     const z0 = this.lift ? linearForward(this.lift, xt) : xt;
     field.beginSolve();
     try {
-      const solver = this.solverOptions({ mode: opts.mode ?? 'train', ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}) });
+      const cfg = this.ode.config;
+      const maxSteps = opts.maxSteps ?? cfg.solver.maxSteps ?? (cfg.adjoint ? undefined : recordingStepLimit(cfg, batch));
+      const solver = this.solverOptions({ mode: opts.mode ?? 'train', ...(maxSteps !== undefined ? { maxSteps } : {}) });
       const sol = odeintWithGradients(field, z0, [0, 1], solver);
       let z1: tf.Tensor2D;
       let prediction: Float32Array;

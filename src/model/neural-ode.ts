@@ -13,6 +13,8 @@ import type { OdeOptions } from '../ode/options.js';
 import type { FieldMode } from '../ode/field.js';
 import { MlpField } from './mlp-field.js';
 import { resolveConfig, type NeuralOdeConfig, type NeuralOdeConfigInput } from './config.js';
+import { tableauFor } from '../ode/tableaux/index.js';
+import { isAdaptive } from '../ode/tableau.js';
 import { TemporalAdaptiveBatchNorm } from '../nn/tabn.js';
 import type { StateArray } from '../nn/normalization.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
@@ -24,6 +26,28 @@ export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'model.safetensors';
 
 let modelCounter = 0;
+
+/**
+ * Bytes of the kernels' memory (1 GiB in all, src/kernels/kernel-module.ts) that the tapes one
+ * training solve records for backpropagation may take: half of it, the rest for everything else.
+ */
+export const RECORDING_BUDGET_BYTES = 512 * 2 ** 20;
+
+/**
+ * The step limit under which backpropagation through an adaptive solve of `batch` states stays in
+ * RECORDING_BUDGET_BYTES: every accepted step records (stages + 1) evaluations, each keeping per
+ * hidden layer at most three [batch, width] float32 arrays (output, pre-activation, normalisation
+ * tape). A solve that needs more steps (a field turned stiff) stops with SolverError 'max-steps',
+ * which training treats as divergence, instead of running the kernels out of memory. Undefined
+ * for fixed steps (their count is set by the step size).
+ */
+export function recordingStepLimit(config: Pick<NeuralOdeConfig, 'depth' | 'width' | 'solver'>, batch: number): number | undefined {
+  const s = config.solver;
+  if (!isAdaptive(tableauFor(s.method)) || s.step !== undefined || s.steps !== undefined) return undefined; // fixed steps: their number is the user's
+  const evaluations = tableauFor(config.solver.method).c.length + 1;
+  const perEvaluation = 3 * batch * Math.max(1, config.width) * 4 * Math.max(1, config.depth);
+  return Math.max(1, Math.min(10000, Math.floor(RECORDING_BUDGET_BYTES / (perEvaluation * evaluations))));
+}
 
 export interface TrainOptions {
   /** Override the model's gradient method. */
@@ -106,7 +130,9 @@ export class NeuralODE {
   }
 
   private lossAndGradientsInSolve(y0: tf.Tensor2D, ts: readonly number[], target: tf.Tensor3D, opts: TrainOptions): LossAndGradients {
-    const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: opts.mode ?? 'train', adjoint: opts.adjoint ?? this.config.adjoint }));
+    const adjoint = opts.adjoint ?? this.config.adjoint;
+    const maxSteps = opts.solver?.maxSteps ?? this.config.solver.maxSteps ?? (adjoint ? undefined : recordingStepLimit(this.config, y0.shape[0]));
+    const sol = odeintWithGradients(this.field, y0, ts, this.solverOptions({ ...opts.solver, mode: opts.mode ?? 'train', adjoint, ...(maxSteps !== undefined ? { maxSteps } : {}) }));
     let lossValue: number;
     let gradYs: tf.Tensor3D;
     try {

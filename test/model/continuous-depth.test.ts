@@ -88,3 +88,20 @@ test('no tensor leaks over training evaluations', () => {
   assert.equal(tf.memory().numTensors, before);
   m.dispose();
 });
+
+test('backpropagation through an adaptive solve is bounded: past the recording step limit the solve stops with SolverError max-steps, not a kernel memory error', async () => {
+  const { recordingStepLimit, RECORDING_BUDGET_BYTES } = await import('../../src/model/neural-ode.js');
+  const { SolverError } = await import('../../src/ode/errors.js');
+  const cfg = { depth: 4, width: 64, solver: { method: 'dopri5' as const } };
+  // dopri5: 7 stages + 1 evaluations per step, 3 arrays of B × 64 float32 per layer
+  assert.equal(recordingStepLimit(cfg, 4096), Math.floor(RECORDING_BUDGET_BYTES / (8 * 3 * 4096 * 64 * 4 * 4)));
+  assert.equal(recordingStepLimit({ ...cfg, solver: { method: 'rk4', steps: 4 } }, 4096), undefined);
+  const B = 4096;
+  const big = Float32Array.from({ length: B * 4 }, (_, k) => Math.sin(k));
+  const m = new ContinuousDepthModel({ inputDim: 4, ode: { depth: 4, width: 64, norm: 'tabn', solver: { method: 'dopri5', rtol: 1e-7, atol: 1e-8 } } });
+  try {
+    assert.throws(() => m.lossAndGradients(big, B, (p) => mseLoss(p, big)), (err: unknown) => err instanceof SolverError && err.reason === 'max-steps');
+  } finally {
+    m.dispose();
+  }
+});
