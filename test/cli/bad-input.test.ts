@@ -364,6 +364,11 @@ cases('the other commands and the command line itself', [
   ['reproduce: a stray argument', () => ['reproduce', 'now'], /unexpected argument 'now'/, 2],
   ['view: an unknown option', () => ['view', '--bogus'], /Unknown option '--bogus'/, 2],
   ['start: an unknown option', () => ['start', '--bogus'], /Unknown option '--bogus'/, 2],
+  ['import: an unknown option', () => ['import', '--bogus'], /Unknown option '--bogus'/, 2],
+  ['classify: an unknown option', () => ['classify', '--bogus'], /Unknown option '--bogus'/, 2],
+  ['worker: an unknown option', () => ['worker', '--bogus'], /Unknown option '--bogus'/, 2],
+  ['status: an unknown option', () => ['status', '--bogus'], /Unknown option '--bogus'/, 2],
+  ['submit: an unknown job kind', () => ['submit', '--bogus'], /physode submit takes generate or reproduce/],
 ]);
 
 describe('after all of the above', () => {
