@@ -1,6 +1,6 @@
 /** Reading a run's config.json (written by src/train/trainer.ts) with validation. */
-import { readFile } from 'node:fs/promises';
-import { CorruptFileError } from '../util/errors.js';
+import { readFile, stat } from 'node:fs/promises';
+import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
 import type { TrainConfig } from './config.js';
 import type { NormStats } from './normalise.js';
 import type { ModelBlueprint } from './model-port.js';
@@ -25,7 +25,10 @@ export async function readRunConfig(dir: string): Promise<RunConfigDocument> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new InvalidArgumentError(`${dir} is a file, not a run folder`, 'give the folder that `physode train --out` wrote');
+    if (code === 'ENOENT' && !(await stat(dir).catch(() => null))) throw new InvalidArgumentError(`run folder ${dir} does not exist`, 'give the folder that `physode train --out` wrote');
     throw new CorruptFileError(path, 'missing: this folder is not a physode run', 'give the folder that `physode train --out` wrote');
   }
   let doc: RunConfigDocument;
