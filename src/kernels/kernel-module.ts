@@ -17,7 +17,8 @@ export interface KernelExports {
   sigmoidGradColumnSums(gIn: number, s: number, z: number, g: number, sumG: number, sumGZ: number, rows: number, cols: number): void;
   affineRows(g: number, z: number, a: number, c: number, d: number, out: number, rows: number, cols: number): void;
   sigmoidGrad(ga: number, s: number, out: number, n: number): void;
-  matmul(a: number, b: number, bias: number, c: number, M: number, K: number, N: number, activation: number, tile: number): void;
+  matmul(a: number, b: number, bias: number, c: number, M: number, K: number, N: number, activation: number, tile: number, panels: number): void;
+  packStrips(b: number, N: number, K: number, panels: number, s0: number, count: number): void;
   matmulTransposedAccumulate(a: number, aStride: number, b: number, c: number, N: number, F: number, K: number, alpha: number, tile: number): void;
   addColumnSums(g: number, rows: number, cols: number, scale: number, sums: number): void;
   affineActivation(z: number, scale: number, shift: number, out: number, rows: number, cols: number, kind: number): void;

@@ -40,6 +40,7 @@ const KERNELS: readonly KernelName[] = [
   'affineRows',
   'sigmoidGrad',
   'matmul',
+  'packStrips',
   'matmulTransposedAccumulate',
   'addColumnSums',
   'affineActivation',

@@ -147,7 +147,7 @@ export function sigmoidGrad(ga: usize, s: usize, out: usize, n: i32): void {
   }
 }
 
-export { matmul, matmulTransposedAccumulate } from './matmul';
+export { matmul, matmulTransposedAccumulate, packStrips } from './matmul';
 export { affineActivation, affineActivationGrad } from './activation';
 
 /** First byte past this module's static data: the host's arena starts there. */

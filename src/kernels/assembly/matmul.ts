@@ -37,57 +37,59 @@ function storePartial(tile: usize, c: usize, ldc: usize, rows: i32, cols: i32, a
 }
 
 /**
- * Packing pays from this many rows of the reduction (K of a product, N of the weight gradient):
- * a strided operand's tile then touches more cache lines than the L1 cache holds beside the
- * other operand (64 bytes a line, 32 KiB). Measured at 256 × 784 × 784: matmul 34 → 40, the
- * weight gradient 30 → 37 GFLOP/s on one thread; below 192 rows the layouts are left as they are.
+ * The weight gradient packs g from this many rows (the reduction): a strided tile then touches
+ * more cache lines than the L1 cache holds beside the other operand (64 bytes a line, 32 KiB).
+ * Measured at 256 × 784 × 784 on one thread: 30 → 37 GFLOP/s; below it the layout is left as is.
+ * (The host applies the same depth rule to matmul's packStrips.)
  */
 const PACK_MIN_DEPTH = 192;
-/** …and from this many rows of the output (packing is shared by the row tiles). */
-const PACK_MIN_ROWS = 16;
 
 /**
- * Copies columns n … n + cols − 1 of b [K, N] into `panel` as K rows of 8 floats (zeros past
- * cols): the strip that every row tile reads then lies in 32·K contiguous bytes, which stay in
- * the L1 cache, instead of K rows N floats apart (at N = 784, 784 cache lines: more than L1).
+ * Packs column strips s0 … s0 + count − 1 of b [K, N] (strip s: columns 8s … 8s + 7) into
+ * `panels`: strip s as K rows of 8 floats (zeros past N) at panels + 32·K·s. A row tile then reads
+ * its strip from 32·K contiguous bytes, which stay in the L1 cache, instead of K rows N floats
+ * apart (at N = 784, 784 cache lines: more than L1 holds). The host packs b once per product
+ * (shared by every row chunk and thread) when the product is deep enough for it to pay.
  */
-function packStrip(b: usize, ldb: usize, K: i32, n: i32, cols: i32, panel: usize): void {
-  let src = b + (<usize>n << 2);
-  let dst = panel;
-  if (cols == 8) {
+export function packStrips(b: usize, N: i32, K: i32, panels: usize, s0: i32, count: i32): void {
+  const ldb = <usize>N << 2;
+  for (let s = s0; s < s0 + count; s++) {
+    const n = s << 3;
+    const cols = n + 8 <= N ? 8 : N - n;
+    let src = b + (<usize>n << 2);
+    let dst = panels + <usize>s * (<usize>K << 5);
+    if (cols == 8) {
+      for (let k = 0; k < K; k++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += ldb;
+        dst += 32;
+      }
+      continue;
+    }
     for (let k = 0; k < K; k++) {
-      v128.store(dst, v128.load(src));
-      v128.store(dst, v128.load(src, 16), 16);
+      for (let j = 0; j < cols; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
+      for (let j = cols; j < 8; j++) store<f32>(dst + (<usize>j << 2), 0);
       src += ldb;
       dst += 32;
     }
-    return;
-  }
-  for (let k = 0; k < K; k++) {
-    for (let j = 0; j < cols; j++) store<f32>(dst + (<usize>j << 2), load<f32>(src + (<usize>j << 2)));
-    for (let j = cols; j < 8; j++) store<f32>(dst + (<usize>j << 2), 0);
-    src += ldb;
-    dst += 32;
   }
 }
 
 /**
  * c [M, N] = activation(a [M, K] · b [K, N] + bias [N]); bias 0: none; activation 0: none,
- * 1: sigmoid. `tile` is the caller's scratch: 128 bytes, and, when it packs (M ≥ PACK_MIN_ROWS, K ≥
- * PACK_MIN_DEPTH), another 32·K bytes for the packed strip of b.
+ * 1: sigmoid. `panels`: b packed by packStrips (all strips), or 0 to read b in place. `tile` is
+ * the caller's 128 bytes of scratch.
  */
-export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32, activation: i32, tile: usize): void {
+export function matmul(a: usize, b: usize, bias: usize, c: usize, M: i32, K: i32, N: i32, activation: i32, tile: usize, panels: usize): void {
   const lda = <usize>K << 2;
   const ldb = <usize>N << 2;
   const zero = f32x4.splat(0);
-  const pack = M >= PACK_MIN_ROWS && K >= PACK_MIN_DEPTH;
-  const panel = tile + 128;
-  const stride: usize = pack ? 32 : ldb;
+  const stride: usize = panels ? 32 : ldb;
   for (let n = 0; n < N; n += 8) {
     const full = n + 8 <= N;
     const cols = full ? 8 : N - n;
-    if (pack) packStrip(b, ldb, K, n, cols, panel);
-    const pbn = pack ? panel : b + (<usize>n << 2);
+    const pbn = panels ? panels + (<usize>(n >> 3)) * (<usize>K << 5) : b + (<usize>n << 2);
     let bv0 = zero;
     let bv1 = zero;
     if (bias) {
