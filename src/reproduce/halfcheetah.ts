@@ -30,6 +30,8 @@ export interface HalfCheetahProfile {
   /** Epochs of (a); `maxSteps` caps the steps of each training (null: epochs only). */
   readonly epochs: number;
   readonly maxSteps: number | null;
+  /** Validation interval in steps besides the epochs' ends (0: epochs only). */
+  readonly valEvery: number;
   readonly depths: readonly number[];
   readonly depthNorms: readonly NormKind[];
   readonly depthEpochs: number;
@@ -41,8 +43,9 @@ export interface HalfCheetahProfile {
 }
 
 export const HALFCHEETAH_PROFILES: Record<'full' | 'quick', HalfCheetahProfile> = {
-  full: { name: 'full', norms: ['none', 'minibatch', 'popti', 'tabn'], seeds: 3, epochs: 3, maxSteps: null, depths: [2, 4, 8, 12], depthNorms: ['none', 'tabn'], depthEpochs: 1, depthMaxSteps: null, stressTransitions: 1024, outlierValue: 10 },
-  quick: { name: 'quick', norms: ['none', 'minibatch', 'popti', 'tabn'], seeds: 1, epochs: 1, maxSteps: 12, depths: [2, 12], depthNorms: ['none', 'tabn'], depthEpochs: 1, depthMaxSteps: 8, stressTransitions: 128, outlierValue: 10 },
+  // Sized to this project's 2-core machine (about 0.5 s per training step of the 12-layer field with dopri5).
+  full: { name: 'full', norms: ['none', 'minibatch', 'popti', 'tabn'], seeds: 3, epochs: 1, maxSteps: 160, valEvery: 40, depths: [2, 4, 8, 12], depthNorms: ['none', 'tabn'], depthEpochs: 1, depthMaxSteps: 80, stressTransitions: 256, outlierValue: 10 },
+  quick: { name: 'quick', norms: ['none', 'minibatch', 'popti', 'tabn'], seeds: 1, epochs: 1, maxSteps: 12, valEvery: 0, depths: [2, 12], depthNorms: ['none', 'tabn'], depthEpochs: 1, depthMaxSteps: 8, stressTransitions: 128, outlierValue: 10 },
 };
 
 /** One training of the experiment and what was measured on it. */
@@ -131,11 +134,11 @@ export async function runHalfCheetah(o: HalfCheetahOptions): Promise<HalfCheetah
   const seeds = o.seeds ?? Array.from({ length: p.seeds }, (_, i) => i + 1);
   const base: NextStateSettings = { ...NEXT_STATE_DEFAULTS };
   const plan: { id: string; part: CheetahRun['part']; settings: NextStateSettings }[] = [];
-  for (const seed of seeds) for (const norm of p.norms) plan.push({ id: `table3-${norm}-s${seed}`, part: 'table3', settings: { ...base, norm, seed, epochs: p.epochs, maxSteps: p.maxSteps } });
+  for (const seed of seeds) for (const norm of p.norms) plan.push({ id: `table3-${norm}-s${seed}`, part: 'table3', settings: { ...base, norm, seed, epochs: p.epochs, maxSteps: p.maxSteps, valEvery: p.valEvery } });
   for (const depth of p.depths) {
     for (const norm of p.depthNorms) {
       if (depth === base.depth && p.norms.includes(norm)) continue; // the Table 3 run of seed 1 is this cell
-      plan.push({ id: `depth-${depth}-${norm}-s1`, part: 'depth', settings: { ...base, norm, depth, normLayers: Math.min(base.normLayers, depth), seed: 1, epochs: p.depthEpochs, maxSteps: p.depthMaxSteps } });
+      plan.push({ id: `depth-${depth}-${norm}-s1`, part: 'depth', settings: { ...base, norm, depth, normLayers: Math.min(base.normLayers, depth), seed: 1, epochs: p.depthEpochs, maxSteps: p.depthMaxSteps, valEvery: p.valEvery } });
     }
   }
   const runs: CheetahRun[] = [];
@@ -165,7 +168,12 @@ export async function runHalfCheetah(o: HalfCheetahOptions): Promise<HalfCheetah
     }
     const test = existsSync(join(runDir, 'eval-test.json')) ? (JSON.parse(await readFile(join(runDir, 'eval-test.json'), 'utf8')) as NextStateEvaluation) : await evaluateNextState(runDir, dataDir, 'test');
     await writeNextStateEvaluation(runDir, test);
-    const stress = job.part === 'table3' ? await stressTest(runDir, dataDir, p.stressTransitions, p.outlierValue) : undefined;
+    const stressFile = join(runDir, 'stress.json');
+    let stress: CheetahRun['stress'];
+    if (job.part === 'table3') {
+      stress = existsSync(stressFile) ? (JSON.parse(await readFile(stressFile, 'utf8')) as CheetahRun['stress']) : await stressTest(runDir, dataDir, p.stressTransitions, p.outlierValue);
+      await writeFileAtomic(stressFile, `${JSON.stringify(stress)}\n`);
+    }
     runs.push({ ...head, ok: failure === undefined, failure, fit: fitResult, test, curve: await validationCurve(runDir), stress });
     o.onEvent?.(`${job.id}: test MAE ${test.oneStep.maeRaw.toPrecision(4)} (raw)${failure ? ` after a failure: ${failure}` : ''}`);
   }

@@ -105,7 +105,7 @@ export interface MechanismProfile {
 }
 
 export const MECHANISM_PROFILES: Record<'full' | 'quick', MechanismProfile> = {
-  full: { trajectories: 256, norms: ['none', 'minibatch', 'tabn'], batchSizes: [32, 128, 512], steps: 400, dopriSteps: 30 },
+  full: { trajectories: 256, norms: ['none', 'minibatch', 'tabn'], batchSizes: [32, 128, 512], steps: 300, dopriSteps: 25 },
   quick: { trajectories: 64, norms: ['none', 'minibatch', 'tabn'], batchSizes: [32, 128], steps: 30, dopriSteps: 6 },
 };
 
