@@ -56,7 +56,7 @@ export async function runFashionCommand(values: { experiment?: string; quick?: b
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const report = await writeFashionReport({ out, profile, outcomes, commandLine: ['physode', 'reproduce', ...argv].join(' '), environment: staticEnvironment() });
+  const report = await writeFashionReport({ out, profile, outcomes, commandLine: ['physode', 'reproduce', ...argv].join(' '), environment: { ...staticEnvironment(), 'kernel threads per run': process.env.PHYSODE_KERNEL_THREADS || 'default (2 on 2 cores)' } });
   const failed = outcomes.filter((o) => !o.eval).length;
   process.stdout.write(
     `${outcomes.length - failed} of ${outcomes.length} runs finished (${outcomes.filter((o) => o.ranNow).length} run now, ${failed} failed) in ${((performance.now() - started) / 60000).toFixed(1)} min\n` +
