@@ -45,10 +45,10 @@ export interface FashionSolverPlan {
 }
 
 /**
- * Sized for a shared 2-core machine. A training step of the 784-wide field at batch 256 costs
- * about 0.5 s per function evaluation there (forward and backward); Euler with 2 steps is 2
- * evaluations, dopri5 at tolerance 1e-3 about 14–26. Evaluating at test batch size 2 costs
- * ~20 ms a batch (the solve's fixed costs), hence fewer test images than the 10,000.
+ * Sized for a shared 2-core machine, one kernel thread: a training step of the 784-wide field at
+ * batch 256 took 0.18 s with Euler (2 evaluations) and several seconds with dopri5 at tolerance
+ * 1e-3 (~23 evaluations); evaluating at test batch size 2 costs several ms a batch (the solve's
+ * fixed costs), hence fewer test images for dopri5.
  */
 export const FASHION_PROFILES: Record<FashionProfile['name'], FashionProfile> = {
   // The test suite's: the whole pipeline on any small IDX folder in a minute.
@@ -80,8 +80,8 @@ export const FASHION_PROFILES: Record<FashionProfile['name'], FashionProfile> = 
     name: 'full',
     norms: FASHION_NORMS,
     solvers: [
-      { solver: { method: 'euler', steps: 2 }, seeds: [1, 2, 3], maxSteps: 100, testLimit: 4000, evalBatchSizes: [2, 16, 256] },
-      { solver: { method: 'dopri5' }, seeds: [1, 2, 3], maxSteps: 8, testLimit: 1000, evalBatchSizes: [2, 256] },
+      { solver: { method: 'euler', steps: 2 }, seeds: [1, 2, 3], maxSteps: 400, testLimit: 10000, evalBatchSizes: [2, 16, 256] },
+      { solver: { method: 'dopri5' }, seeds: [1, 2, 3], maxSteps: 20, testLimit: 2000, evalBatchSizes: [2, 256] },
     ],
     batchSize: 256,
     trainLimit: 55000,
