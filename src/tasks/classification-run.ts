@@ -170,8 +170,11 @@ export interface RunClassificationOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Trains (best model by validation accuracy in RUN/model), evaluates on the test split, writes RUN/eval.json. */
-export async function runClassification(o: RunClassificationOptions): Promise<ClassificationEval> {
+/**
+ * Trains (best model by validation accuracy in RUN/model), evaluates on the test split, writes
+ * RUN/eval.json. Resolves to null when `signal` stopped the training (nothing is evaluated).
+ */
+export async function runClassification(o: RunClassificationOptions): Promise<ClassificationEval | null> {
   const s = o.settings;
   const d = o.dataset;
   const classes = d.classes.length;
@@ -206,6 +209,7 @@ export async function runClassification(o: RunClassificationOptions): Promise<Cl
       signal: o.signal,
     });
     const t1 = performance.now();
+    if (o.signal?.aborted) return null;
     // The best model by validation accuracy is what the test scores.
     const best = await ContinuousDepthModel.load(join(o.runDir, 'model')).catch(() => null);
     const scoredModel = best ?? model;

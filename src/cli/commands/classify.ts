@@ -147,6 +147,10 @@ export const command: Command = {
         },
       });
       bar?.finish();
+      if (r === null) {
+        process.stderr.write(`physode classify: stopped; ${out} holds the best model so far, not evaluated\n`);
+        return 130;
+      }
       const acc = Object.entries(r.test).map(([b, v]) => `batch ${b}: ${(100 * v.accuracy).toFixed(2)} %`).join(', ');
       const outl = r.outliers ? `; one outlier per batch of ${r.outliers.batchSize}: ${(100 * r.outliers.accuracy).toFixed(2)} %` : '';
       process.stdout.write(`run ${out}: ${r.fit.steps} steps (${r.fit.epochs} epochs), NFE/step ${r.fit.nfePerStep.toFixed(1)}, ${r.seconds.train.toFixed(0)} s training\ntest accuracy ${acc}${outl}\n`);
