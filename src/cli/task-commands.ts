@@ -53,7 +53,7 @@ Writes RUN/config.json, metrics.jsonl, summary.json and model/ (the best model b
 Defaults are the paper's HalfCheetah setting.
 
   --norm tabn|minibatch|popti|pop|none   (default tabn)
-  --norm-layers K      normalise the first K hidden layers only (default 5)
+  --norm-layers K      normalise the first K hidden layers only (default 5, or --depth if less)
   --depth L --width H  (default 12, 64)
   --activation NAME    tanh, softplus, silu (default tanh)
   --grid-intervals M   TA-BN grid intervals over the depth [0, 1] (default 100)
@@ -97,8 +97,9 @@ export async function runNextStateTrain(argv: readonly string[]): Promise<number
   const settings = {
     ...D,
     norm: values.norm !== undefined ? parseChoice('norm', values.norm, NORM_KINDS) : D.norm,
-    normLayers: int('norm-layers', D.normLayers, 0),
     depth: int('depth', D.depth),
+    // default: the first 5 layers, or all of a shallower field
+    normLayers: int('norm-layers', Math.min(D.normLayers, int('depth', D.depth)), 0),
     width: int('width', D.width),
     activation: (values.activation !== undefined ? parseChoice('activation', values.activation, ['tanh', 'softplus', 'silu'] as const) : D.activation),
     gridIntervals: int('grid-intervals', D.gridIntervals),
