@@ -6,8 +6,8 @@
  *     batch mean, so the field cannot see where the batch is);
  *   - train loss against batch size (32 / 128 / 512): the error the invariance leaves shrinks
  *     only as the batch grows;
- *   - the batch covariance along a training-mode solve (smallest eigenvalue over the window), and
- *     dopri5's NFE per training step;
+ *   - dopri5's NFE per training step, and the batch covariance along a training-mode solve
+ *     (smallest eigenvalue over the window) of the models trained with RK4 and with dopri5;
  *   - the share of a validation rollout that runs past TA-BN's grid (the grid spans the training
  *     window; rollouts span the whole trajectory and use the end point's statistics there).
  */
@@ -105,7 +105,7 @@ export interface MechanismProfile {
 }
 
 export const MECHANISM_PROFILES: Record<'full' | 'quick', MechanismProfile> = {
-  full: { trajectories: 256, norms: ['none', 'minibatch', 'tabn'], batchSizes: [32, 128, 512], steps: 300, dopriSteps: 25 },
+  full: { trajectories: 256, norms: ['none', 'minibatch', 'tabn'], batchSizes: [32, 128, 512], steps: 300, dopriSteps: 60 },
   quick: { trajectories: 64, norms: ['none', 'minibatch', 'tabn'], batchSizes: [32, 128], steps: 30, dopriSteps: 6 },
 };
 
@@ -116,7 +116,7 @@ export interface MechanismResults {
   /** Final training loss (mean of the last logged interval, MSE normalised) and best validation rollout MSE. */
   readonly lossByBatch: { norm: NormKind; batchSize: number; trainLoss: number | null; valMse: number | null; failure?: string }[];
   /** Smallest covariance eigenvalue of the batch along a training-mode dopri5 solve over the window, relative to t = 0. */
-  readonly collapse: { norm: NormKind; times: number[]; minEigRelative: number[]; nfe: number | null; failure?: string }[];
+  readonly collapse: { norm: NormKind; trainedWith: 'rk4' | 'dopri5'; times: number[]; minEigRelative: number[]; nfe: number | null; failure?: string }[];
   /** dopri5 training: NFE per training step, step by step. */
   readonly dopri: { norm: NormKind; nfePerStep: number[]; failure?: string }[];
   /** TA-BN's grid span against the validation rollout's span. */
@@ -124,7 +124,9 @@ export interface MechanismResults {
 }
 
 function trainConfig(norm: NormKind, batchSize: number, steps: number, method: 'rk4' | 'dopri5', logEvery: number): TrainConfig {
-  return { ...DEFAULT_CONFIG, model: { ...DEFAULT_CONFIG.model, norm }, solver: { ...DEFAULT_CONFIG.solver, method }, batchSize, steps, logEvery, valEvery: steps, checkpointEvery: steps, seed: 1 };
+  // TA-BN exactly as TABN.md specifies (M = 100, batch statistics throughout training), not
+  // physode train's default recalibrated, frozen TA-BN on one grid interval.
+  return { ...DEFAULT_CONFIG, model: { ...DEFAULT_CONFIG.model, norm, gridIntervals: 100, bnRecalibration: 0, bnFreeze: 0 }, solver: { ...DEFAULT_CONFIG.solver, method }, batchSize, steps, logEvery, valEvery: steps, checkpointEvery: steps, seed: 1 };
 }
 
 async function records(runDir: string): Promise<{ kind: string; step: number; loss?: number; nfePerStep?: number; rolloutMse?: number }[]> {
@@ -189,33 +191,6 @@ export async function runMechanism(out: string, p: MechanismProfile, onEvent?: (
     shift.push({ norm, initTrain, initEval, trainedTrain, trainedEval });
   }
 
-  // Batch covariance along a training-mode dopri5 solve of the trained batch-32 models over the window.
-  const window = DEFAULT_CONFIG.window;
-  const ts = windowTimes(trainSet.t, window);
-  const span = ts[ts.length - 1];
-  const times = Array.from({ length: 41 }, (_, k) => (span * k) / 40);
-  const batch = sampleWindows(trainSet, ts, 32, new Rng(11));
-  const collapse: MechanismResults['collapse'] = [];
-  for (const norm of p.norms) {
-    const dir = join(runDir(norm, p.batchSizes[0]), 'model');
-    if (!existsSync(join(dir, 'config.json'))) continue;
-    const m = await NeuralODE.load(dir);
-    const y0 = tf.tensor2d(batch.y0, [32, 2]);
-    try {
-      const sol = odeint(m.field, y0, times, { method: 'dopri5', rtol: 1e-5, atol: 1e-6, mode: 'train', maxSteps: 5000 });
-      const ys = sol.ys.dataSync() as Float32Array;
-      sol.ys.dispose();
-      const eig = times.map((_, k) => batchCovarianceEigenvalues(ys.subarray(k * 64, (k + 1) * 64), 32, 2)[0]);
-      collapse.push({ norm, times, minEigRelative: eig.map((e) => e / eig[0]), nfe: sol.stats.nfe });
-    } catch (err) {
-      if (!(err instanceof SolverError)) throw err;
-      collapse.push({ norm, times: [], minEigRelative: [], nfe: err.nfe, failure: err.message });
-    } finally {
-      y0.dispose();
-      m.dispose();
-    }
-  }
-
   // dopri5 training steps: NFE per step.
   const dopri: MechanismResults['dopri'] = [];
   for (const norm of p.norms) {
@@ -233,6 +208,33 @@ export async function runMechanism(out: string, p: MechanismProfile, onEvent?: (
     dopri.push({ norm, nfePerStep: (await records(dir)).filter((r) => r.kind === 'train').map((r) => r.nfePerStep ?? NaN), failure });
     onEvent?.(`mechanism dopri5 ${norm}: ${failure ?? 'done'}`);
   }
+  // Batch covariance along a training-mode dopri5 solve of the trained batch-32 models over the window.
+  const window = DEFAULT_CONFIG.window;
+  const ts = windowTimes(trainSet.t, window);
+  const span = ts[ts.length - 1];
+  const times = Array.from({ length: 41 }, (_, k) => (span * k) / 40);
+  const batch = sampleWindows(trainSet, ts, 32, new Rng(11));
+  const collapse: MechanismResults['collapse'] = [];
+  for (const [norm, trainedWith] of p.norms.flatMap((n) => [[n, 'rk4'], [n, 'dopri5']] as const)) {
+    const dir = join(runDir(norm, trainedWith === 'rk4' ? p.batchSizes[0] : 32, trainedWith), 'model');
+    if (!existsSync(join(dir, 'config.json'))) continue;
+    const m = await NeuralODE.load(dir);
+    const y0 = tf.tensor2d(batch.y0, [32, 2]);
+    try {
+      const sol = odeint(m.field, y0, times, { method: 'dopri5', rtol: 1e-5, atol: 1e-6, mode: 'train', maxSteps: 5000 });
+      const ys = sol.ys.dataSync() as Float32Array;
+      sol.ys.dispose();
+      const eig = times.map((_, k) => batchCovarianceEigenvalues(ys.subarray(k * 64, (k + 1) * 64), 32, 2)[0]);
+      collapse.push({ norm, trainedWith, times, minEigRelative: eig.map((e) => e / eig[0]), nfe: sol.stats.nfe });
+    } catch (err) {
+      if (!(err instanceof SolverError)) throw err;
+      collapse.push({ norm, trainedWith, times: [], minEigRelative: [], nfe: err.nfe, failure: err.message });
+    } finally {
+      y0.dispose();
+      m.dispose();
+    }
+  }
+
   const rolloutSpan = valSet.t[valSet.t.length - 1] - valSet.t[0];
   return { profile: p, shift, lossByBatch, collapse, dopri, grid: { gridSpan: span, rolloutSpan, sharePast: Math.max(0, (rolloutSpan - span) / rolloutSpan) } };
 }
