@@ -44,7 +44,7 @@ export interface HalfCheetahProfile {
 
 export const HALFCHEETAH_PROFILES: Record<'full' | 'quick', HalfCheetahProfile> = {
   // Sized to this project's 2-core machine: one epoch (310 steps) per Table 3 training, at about
-  // 0.2 s per step of the 12-layer field with dopri5 (measured: 160 steps took 25-45 s).
+  // 0.1-0.4 s per step of the 12-layer field with dopri5 (measured: 160 steps took 13-67 s).
   full: { name: 'full', norms: ['none', 'minibatch', 'popti', 'tabn'], seeds: 3, epochs: 1, maxSteps: null, valEvery: 40, depths: [2, 4, 8, 12], depthNorms: ['none', 'tabn'], depthEpochs: 1, depthMaxSteps: 80, stressTransitions: 256, outlierValue: 10 },
   quick: { name: 'quick', norms: ['none', 'minibatch', 'popti', 'tabn'], seeds: 1, epochs: 1, maxSteps: 12, valEvery: 0, depths: [2, 12], depthNorms: ['none', 'tabn'], depthEpochs: 1, depthMaxSteps: 8, stressTransitions: 128, outlierValue: 10 },
 };
