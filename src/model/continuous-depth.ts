@@ -8,19 +8,16 @@
  * A model folder holds config.json (with `kind: 'continuous-depth'`) and model.safetensors.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { odeint, odeintWithGradients } from '../ode/odeint.js';
 import type { OdeOptions } from '../ode/options.js';
 import type { FieldMode } from '../ode/field.js';
 import { Linear } from '../nn/linear.js';
 import type { StateArray } from '../nn/normalization.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { writeFileAtomic } from '../util/atomic.js';
 import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
 import { Rng, deriveSeed } from '../util/rng.js';
-import { version } from '../util/version.js';
-import { NeuralODE, CONFIG_FILE, WEIGHTS_FILE, recordingStepLimit, type TabnStatistics } from './neural-ode.js';
+import { NeuralODE, recordingStepLimit, type TabnStatistics } from './neural-ode.js';
+import { CONFIG_FILE, loadModelFolder, saveModelFolder } from './model-folder.js';
 import type { NeuralOdeConfig, NeuralOdeConfigInput } from './config.js';
 
 export const CONTINUOUS_DEPTH_KIND = 'continuous-depth';
@@ -245,38 +242,17 @@ export class ContinuousDepthModel {
   }
 
   async save(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    await writeSafetensors(join(dir, WEIGHTS_FILE), this.getState(), { format: 'physode', version, layout: 'linear weight [out, in] as torch.nn.Linear' });
     const { ode, ...rest } = this.config;
     const { dim, timeSpan: _span, ...odeRest } = ode;
-    const doc = { physode: version, kind: CONTINUOUS_DEPTH_KIND, ...rest, stateDim: dim, ode: odeRest };
-    await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(doc, null, 2) + '\n');
+    await saveModelFolder(dir, this, { kind: CONTINUOUS_DEPTH_KIND, ...rest, stateDim: dim, ode: odeRest });
   }
 
-  static async load(dir: string): Promise<ContinuousDepthModel> {
-    const path = join(dir, CONFIG_FILE);
-    let raw: Record<string, unknown>;
-    try {
-      raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new CorruptFileError(path, `cannot read the model config: ${err instanceof Error ? err.message : String(err)}`, 'point to a folder written by ContinuousDepthModel.save');
-    }
-    if (raw.kind !== CONTINUOUS_DEPTH_KIND) throw new CorruptFileError(path, `not a continuous-depth model (kind ${String(raw.kind)})`, 'a trajectory model loads with NeuralODE.load');
-    const { physode: _v, kind: _k, ...config } = raw;
-    let model: ContinuousDepthModel;
-    try {
-      model = new ContinuousDepthModel(config as unknown as ContinuousDepthConfigInput);
-    } catch (err) {
-      throw new CorruptFileError(path, err instanceof Error ? err.message : String(err), 'the config was edited or written by another tool');
-    }
-    const { tensors } = await readSafetensors(join(dir, WEIGHTS_FILE));
-    try {
-      model.setState(tensors);
-    } catch (err) {
-      model.dispose();
-      throw new CorruptFileError(join(dir, WEIGHTS_FILE), err instanceof Error ? err.message : String(err), 'weights and config.json do not match');
-    }
-    return model;
+  static load(dir: string): Promise<ContinuousDepthModel> {
+    return loadModelFolder(dir, 'ContinuousDepthModel.save', (raw) => {
+      if (raw.kind !== CONTINUOUS_DEPTH_KIND) throw new CorruptFileError(join(dir, CONFIG_FILE), `not a continuous-depth model (kind ${String(raw.kind)})`, 'a trajectory model loads with NeuralODE.load');
+      const { kind: _kind, ...config } = raw;
+      return new ContinuousDepthModel(config as unknown as ContinuousDepthConfigInput);
+    });
   }
 
   dispose(): void {

@@ -6,8 +6,6 @@
  * and a model folder holds config.json plus model.safetensors (PyTorch-readable).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { odeint, odeintWithGradients, type OdeSolution, type SolveStats } from '../ode/odeint.js';
 import type { OdeOptions } from '../ode/options.js';
 import type { FieldMode } from '../ode/field.js';
@@ -17,13 +15,10 @@ import { tableauFor } from '../ode/tableaux/index.js';
 import { isAdaptive } from '../ode/tableau.js';
 import { TemporalAdaptiveBatchNorm } from '../nn/tabn.js';
 import type { StateArray } from '../nn/normalization.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { writeFileAtomic } from '../util/atomic.js';
-import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
-import { version } from '../util/version.js';
+import { InvalidArgumentError } from '../util/errors.js';
+import { loadModelFolder, saveModelFolder } from './model-folder.js';
 
-export const CONFIG_FILE = 'config.json';
-export const WEIGHTS_FILE = 'model.safetensors';
+export { CONFIG_FILE, WEIGHTS_FILE } from './model-folder.js';
 
 let modelCounter = 0;
 
@@ -218,34 +213,11 @@ export class NeuralODE {
 
   /** Writes config.json and model.safetensors into dir (atomically, each file). */
   async save(dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
-    await writeSafetensors(join(dir, WEIGHTS_FILE), this.getState(), { format: 'physode', version, layout: 'linear weight [out, in] as torch.nn.Linear' });
-    await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify({ physode: version, ...this.config }, null, 2) + '\n');
+    await saveModelFolder(dir, this, this.config);
   }
 
-  static async load(dir: string): Promise<NeuralODE> {
-    const path = join(dir, CONFIG_FILE);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(path, 'utf8'));
-    } catch (err) {
-      throw new CorruptFileError(path, `cannot read the model config: ${err instanceof Error ? err.message : String(err)}`, 'point to a folder written by NeuralODE.save');
-    }
-    const { physode: _v, ...config } = raw as NeuralOdeConfigInput & { physode?: string };
-    let model: NeuralODE;
-    try {
-      model = new NeuralODE(config);
-    } catch (err) {
-      throw new CorruptFileError(path, err instanceof Error ? err.message : String(err), 'the config was edited or written by another tool');
-    }
-    const { tensors } = await readSafetensors(join(dir, WEIGHTS_FILE));
-    try {
-      model.setState(tensors);
-    } catch (err) {
-      model.dispose();
-      throw new CorruptFileError(join(dir, WEIGHTS_FILE), err instanceof Error ? err.message : String(err), 'weights and config.json do not match');
-    }
-    return model;
+  static load(dir: string): Promise<NeuralODE> {
+    return loadModelFolder(dir, 'NeuralODE.save', (config) => new NeuralODE(config as unknown as NeuralOdeConfigInput));
   }
 
   dispose(): void {
