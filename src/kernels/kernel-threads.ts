@@ -13,7 +13,7 @@
  * about 2 µs of hand-over per job, ~40 µs to wake a sleeping helper.
  *
  * Thread count: PHYSODE_KERNEL_THREADS (1–16), else 2 on the main thread of a machine with 2 or
- * more cores, and 1 in worker threads (data-parallel replicas already use the other cores).
+ * more cores, and 1 in worker threads (a pool of workers already uses the other cores).
  */
 import os from 'node:os';
 import { Worker, isMainThread } from 'node:worker_threads';

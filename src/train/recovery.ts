@@ -18,10 +18,7 @@ import { restore, saveLast, type LoopState } from './training-state.js';
 /** Training could not go on (diverged beyond the allowed recoveries), or ended diverged. Exit code non-zero. */
 export class TrainingDivergedError extends PhysodeError {}
 
-/**
- * The solver's own failures (step size underflow, step limit) are divergence signals. The
- * data-parallel replicas rethrow their solver's failure as a SolverError too.
- */
+/** The solver's own failures (step size underflow, step limit, a NaN/Inf state) are divergence signals. */
 export function isSolverFailure(err: unknown): boolean {
   return err instanceof SolverError;
 }
