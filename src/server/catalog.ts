@@ -10,7 +10,7 @@ import { join, resolve, basename, dirname } from 'node:path';
 import type { Manifest } from '../data/types.js';
 import { MANIFEST_FILE, parseManifest, shardExpectations } from '../data/manifest.js';
 import { PhysodeError } from '../util/errors.js';
-import { systemFromManifest } from '../../systems/index.js';
+import { listSystems, systemFromManifest } from '../../systems/index.js';
 import { ShardProblem, verifiedLayout } from './shard-rows.js';
 import { checkName, nameProblem } from './safe-name.js';
 import { HttpError, notFound } from './http-error.js';
@@ -113,13 +113,23 @@ async function manifestOf(name: string, dir: string): Promise<{ manifest: Manife
   return typeof known.result === 'string' ? { problem: known.result } : { manifest: known.result, mtimeMs: known.mtimeMs };
 }
 
-/** Why the dataset cannot be served (unfinished, unknown system, a shard outside its folder, missing or damaged), or undefined. */
+/** Whether the manifest names a registered physical system (else the server shows its phase space, phase-space.ts). */
+export function isRegisteredSystem(manifest: Manifest): boolean {
+  return listSystems().some((s) => s.name === manifest.system.name);
+}
+
+/**
+ * Why the dataset cannot be served (unfinished, a registered system's options it refuses, a shard
+ * outside its folder, missing or damaged), or undefined.
+ */
 async function datasetProblem(name: string, dir: string, manifest: Manifest): Promise<string | undefined> {
   if (manifest.complete === false) return 'its generation did not finish (rerun the same physode generate command to complete it)';
-  try {
-    systemFromManifest(manifest);
-  } catch (err) {
-    return `unknown system: ${(err as Error).message}`;
+  if (isRegisteredSystem(manifest)) {
+    try {
+      systemFromManifest(manifest);
+    } catch (err) {
+      return `system ${manifest.system.name}: ${(err as Error).message}`;
+    }
   }
   for (const s of manifest.shards) {
     const path = resolve(dir, s.file);

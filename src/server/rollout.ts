@@ -22,8 +22,9 @@ export interface Rollout {
   readonly predicted: Float64Array;
   /** Predicted points [H, P, 3]. */
   readonly predictedPositions: Float64Array;
-  readonly trueEnergy: Float64Array;
-  readonly predictedEnergy: Float64Array;
+  /** Null when the dataset has no energy (phase-space stand-in). */
+  readonly trueEnergy: Float64Array | null;
+  readonly predictedEnergy: Float64Array | null;
   /** Root mean square over components of (predicted - true) / std (std from the manifest's stats) [H]. */
   readonly error: Float64Array;
   /** Distance between predicted and true position of each point [H, P]. */
@@ -76,7 +77,8 @@ export async function computeRollout(
   let baseline = 0;
   const error = new Float64Array(horizon);
   const pointError = new Float64Array(horizon * P);
-  const predictedEnergy = new Float64Array(horizon);
+  const energyOf = ds.system.energy;
+  const predictedEnergy = energyOf ? new Float64Array(horizon) : null;
   for (let i = 0; i < horizon; i++) {
     let sum = 0;
     for (let j = 0; j < D; j++) {
@@ -94,7 +96,7 @@ export async function computeRollout(
         predictedPositions[o + 2] - traj.positions[o + 2],
       );
     }
-    predictedEnergy[i] = ds.system.energy(predicted.subarray(i * D, (i + 1) * D), traj.params);
+    if (predictedEnergy && energyOf) predictedEnergy[i] = energyOf(predicted.subarray(i * D, (i + 1) * D), traj.params);
   }
   return {
     run: run.id,
@@ -104,7 +106,7 @@ export async function computeRollout(
     t,
     predicted,
     predictedPositions,
-    trueEnergy: traj.energy.slice(0, horizon),
+    trueEnergy: traj.energy ? traj.energy.slice(0, horizon) : null,
     predictedEnergy,
     error,
     pointError,
@@ -138,8 +140,8 @@ export function rolloutPayload(ds: OpenedDataset, r: Rollout, down: Downsample, 
     t: pickRows(r.t, 1, keep),
     predicted: pickRows(r.predicted, D, keep),
     predictedPositions: pickRows(r.predictedPositions, P * 3, keep),
-    trueEnergy: pickRows(r.trueEnergy, 1, keep),
-    predictedEnergy: pickRows(r.predictedEnergy, 1, keep),
+    trueEnergy: r.trueEnergy ? pickRows(r.trueEnergy, 1, keep) : null,
+    predictedEnergy: r.predictedEnergy ? pickRows(r.predictedEnergy, 1, keep) : null,
     error: pickRows(r.error, 1, keep),
     pointError: pickRows(r.pointError, P, keep),
   };
@@ -147,7 +149,7 @@ export function rolloutPayload(ds: OpenedDataset, r: Rollout, down: Downsample, 
 
 /** Bytes a rollout holds (its arrays), for the byte-bounded cache. */
 export function rolloutBytes(r: Rollout): number {
-  return r.t.byteLength + r.predicted.byteLength + r.predictedPositions.byteLength + r.trueEnergy.byteLength + r.predictedEnergy.byteLength + r.error.byteLength + r.pointError.byteLength;
+  return r.t.byteLength + r.predicted.byteLength + r.predictedPositions.byteLength + (r.trueEnergy?.byteLength ?? 0) + (r.predictedEnergy?.byteLength ?? 0) + r.error.byteLength + r.pointError.byteLength;
 }
 
 /** Default byte budget of the rollout cache. */

@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { shardExpectations } from '../data/manifest.js';
 import { systemFromManifest } from '../../systems/index.js';
-import type { SystemInstance } from '../../systems/system.js';
-import type { DatasetEntry } from './catalog.js';
+import { isRegisteredSystem, type DatasetEntry } from './catalog.js';
+import { phaseSpaceSystem, registeredView, type ViewSystem } from './phase-space.js';
 import { HttpError, badRequest } from './http-error.js';
 import { ShardProblem, readRows, verifiedLayout } from './shard-rows.js';
 import { pickRows, sampleIndices, type Downsample } from './downsample.js';
@@ -19,24 +19,29 @@ export interface FullTrajectory {
   /** States [T, D], row-major. */
   readonly y: Float64Array;
   readonly params: Float64Array;
-  /** Energies [T]. */
-  readonly energy: Float64Array;
+  /** Energies [T]; null for a dataset without energy (phase-space stand-in). */
+  readonly energy: Float64Array | null;
   /** 3D points [T, P, 3], row-major. */
   readonly positions: Float64Array;
 }
 
 export interface OpenedDataset {
   readonly entry: DatasetEntry;
-  readonly system: SystemInstance;
+  readonly system: ViewSystem;
 }
 
-const systems = new Map<string, { mtimeMs: number; system: SystemInstance }>();
+/** One entry per listed dataset folder (replaced when its manifest changes): bounded by the listing. */
+const systems = new Map<string, { mtimeMs: number; system: ViewSystem }>();
 
-/** The system behind a listing entry, built once per manifest version. */
+/**
+ * The system behind a listing entry, built once per manifest version: the registered system the
+ * manifest names, else the phase-space stand-in (phase-space.ts).
+ */
 export function openListed(entry: DatasetEntry): OpenedDataset {
   let known = systems.get(entry.dir);
   if (!known || known.mtimeMs !== entry.mtimeMs) {
-    known = { mtimeMs: entry.mtimeMs, system: systemFromManifest(entry.manifest) };
+    const m = entry.manifest;
+    known = { mtimeMs: entry.mtimeMs, system: isRegisteredSystem(m) ? registeredView(systemFromManifest(m)) : phaseSpaceSystem(m) };
     systems.set(entry.dir, known);
   }
   return { entry, system: known.system };
@@ -57,7 +62,7 @@ export function checkIndex(entry: DatasetEntry, index: number): void {
 }
 
 /** 3D points of every state row: [T, P, 3] for states [T, D]. */
-export function positionsOf(system: SystemInstance, y: Float64Array, dim: number, params: Float64Array): Float64Array {
+export function positionsOf(system: ViewSystem, y: Float64Array, dim: number, params: Float64Array): Float64Array {
   const count = y.length / dim;
   const width = system.pointCount * 3;
   const out = new Float64Array(count * width);
@@ -67,7 +72,7 @@ export function positionsOf(system: SystemInstance, y: Float64Array, dim: number
 
 /** Bytes a trajectory holds (its arrays), for byte-bounded caches. */
 export function trajectoryBytes(t: FullTrajectory): number {
-  return t.t.byteLength + t.y.byteLength + t.params.byteLength + t.energy.byteLength + t.positions.byteLength;
+  return t.t.byteLength + t.y.byteLength + t.params.byteLength + (t.energy?.byteLength ?? 0) + t.positions.byteLength;
 }
 
 /** Throws a 422 naming the first non-finite value of `values` (rows of `width`). */
@@ -101,7 +106,7 @@ export async function loadFull(ds: OpenedDataset, index: number): Promise<FullTr
     checkFinite(y, D, 'the state', where);
     checkFinite(params, params.length || 1, 'the parameters', where);
     checkFinite(t, 1, 'the times', where);
-    return { index, split: shard.split, t, y, params, energy, positions: positionsOf(system, y, D, params) };
+    return { index, split: shard.split, t, y, params, energy: system.energy ? energy : null, positions: positionsOf(system, y, D, params) };
   } catch (err) {
     if (err instanceof ShardProblem) throw new HttpError(409, `dataset '${entry.name}' cannot be served: ${err.message} (regenerate the dataset with physode generate)`);
     throw err;
@@ -119,6 +124,10 @@ export function systemSummary(ds: OpenedDataset) {
     pointCount: s.pointCount,
     conservative: s.conservative,
     layout: s.layout ?? null,
+    /** Whether energies are served (false for the phase-space stand-in: energy fields are null). */
+    hasEnergy: s.energy !== null,
+    /** For a dataset of no registered system: the state components drawn as x, y, z (each divided by its training std); else null. */
+    phaseSpace: s.phaseSpace ? { components: [...s.phaseSpace.components], labels: [...s.phaseSpace.labels], scaledBy: 'training std' } : null,
   };
 }
 
@@ -142,7 +151,8 @@ export function trajectoryPayload(ds: OpenedDataset, traj: FullTrajectory, down:
     t: pickRows(traj.t, 1, keep),
     /** States [samples, dim], row-major. */
     states: pickRows(traj.y, dim, keep),
-    energy: pickRows(traj.energy, 1, keep),
+    /** Energies [samples], or null when the dataset has none. */
+    energy: traj.energy ? pickRows(traj.energy, 1, keep) : null,
     /** Points [samples, pointCount, 3], row-major. */
     positions: pickRows(traj.positions, ds.system.pointCount * 3, keep),
   };

@@ -17,7 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM_PATH, hasChromium, launchChromium } from '../../viewer/headless-chromium.js';
 import { createApp } from '../../src/server/app.js';
 import { workerPredictor } from '../../src/server/predictor.js';
-import { trainTinyRun, writeFixtureDataset, type FixtureDataset } from '../server/fixtures.js';
+import { trainTinyNextStateRun, trainTinyRun, writeFixtureDataset, writeImportedFixture, type FixtureDataset } from '../server/fixtures.js';
 
 const OUT = join(process.cwd(), 'test-output');
 const skip = hasChromium() ? false : `${CHROMIUM_PATH} not found: install Debian's chromium (apt-get install chromium) to run the browser test`;
@@ -38,6 +38,9 @@ before(async () => {
   // Real (tiny, barely trained) TA-BN runs: the page's rollouts go through the worker and tfjs.
   await trainTinyRun(fixtures[0], join(root, 'runs', 'pendulum-tabn'));
   await trainTinyRun(fixtures[1], join(root, 'runs', 'figure-eight-tabn'));
+  // A dataset of no registered system (imported traces) and a next-state run on it.
+  const imported = await writeImportedFixture(join(root, 'traces'), join(root, 'datasets', 'traces-imported'));
+  await trainTinyNextStateRun(imported.dir, join(root, 'runs', 'traces-next-state'));
   const app = createApp({ datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs'), predictor: worker.predict });
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -234,5 +237,30 @@ test('with no dataset, the page says what to do instead of showing bare grids, a
     other.closeAllConnections();
     await new Promise((r) => other.close(r));
     await rm(empty, { recursive: true, force: true });
+  }
+});
+
+test('an imported dataset is drawn in phase space, its components named, the energy plot explained, its next-state run rolled out', { skip, timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  try {
+    await page.goto(`${url}?dataset=traces-imported&run=traces-next-state`);
+    await ready(page);
+    assert.match((await page.textContent('#traj-info')) ?? '', /phase space: components b, d, c/);
+    assert.match((await page.textContent('#status')) ?? '', /rollout of traces-next-state/);
+    const g = await page.evaluate(() => {
+      const p = (globalThis as unknown as PageGlobals).physode;
+      return { counts: p.plotCounts(), notes: p.plotNotes() };
+    });
+    assert.ok(g.counts.error > 0, 'the error plot has the prediction error');
+    assert.equal(g.counts.energy, 0);
+    assert.match(g.notes.energy ?? '', /no energy: toy-traces is not a physical system of physode \(drawn in phase space: components b, d, c\)/);
+    assert.equal(g.notes.error, null);
+    await page.screenshot({ path: join(OUT, 'e2e-viewer-phase-space.png') });
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
   }
 });

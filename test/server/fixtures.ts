@@ -18,15 +18,17 @@ import { initBackend } from '../../src/backend/backend.js';
 import { train } from '../../src/train/trainer.js';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/train/config.js';
 import { defaultModelFactory } from '../../src/train/default-factory.js';
+import { importTrajectories } from '../../src/data/import.js';
+import { NEXT_STATE_DEFAULTS, trainNextState } from '../../src/tasks/next-state-run.js';
 
-interface NpyArray {
+export interface NpyArray {
   readonly dtype: '<f8' | '<i4';
   readonly shape: readonly number[];
   readonly data: Float64Array | Int32Array;
 }
 
 /** One .npy file (format version 1.0, numpy's NEP 1). */
-function npy(a: NpyArray): Buffer {
+export function npy(a: NpyArray): Buffer {
   const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(', ')})`;
   let header = `{'descr': '${a.dtype}', 'fortran_order': False, 'shape': ${shape}, }`;
   const total = 10 + header.length + 1;
@@ -265,4 +267,47 @@ export async function trainTinyRun(data: FixtureDataset, runDir: string): Promis
     checkpointEvery: 5,
   };
   await train({ data: fixtureSource(data), runDir, config, factory: await defaultModelFactory(), plots: false, backend: 'cpu' });
+}
+
+/** Rows, components and row interval of the imported fixture's traces. */
+export const IMPORTED_SAMPLES = 12;
+export const IMPORTED_DIM = 5;
+export const IMPORTED_DT = 0.5;
+/** Component amplitudes: the largest spreads are components 1, 3, 2 (labels b, d, c) in that order. */
+const IMPORTED_AMPLITUDE = [0.1, 5, 1, 3, 0.5];
+
+export interface ImportedFixture {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  /** Trajectories [T, D] by dataset index (file order). */
+  readonly traces: Float64Array[];
+}
+
+/**
+ * A dataset of no registered system: six sine traces written as .npy files into `srcDir` and
+ * imported (src/data/import.ts, system name 'toy-traces') into `dir`: train 0-3, val 4, test 5.
+ */
+export async function writeImportedFixture(srcDir: string, dir: string): Promise<ImportedFixture> {
+  const T = IMPORTED_SAMPLES;
+  const D = IMPORTED_DIM;
+  await mkdir(srcDir, { recursive: true });
+  const traces: Float64Array[] = [];
+  for (let f = 0; f < 6; f++) {
+    const y = new Float64Array(T * D);
+    for (let i = 0; i < T; i++) for (let j = 0; j < D; j++) y[i * D + j] = IMPORTED_AMPLITUDE[j] * Math.sin(0.3 * i + f + j) + 0.01 * j;
+    traces.push(y);
+    await writeFile(join(srcDir, `trace_${f}.npy`), npy({ dtype: '<f8', shape: [T, D], data: y }));
+  }
+  const imported = await importTrajectories({ source: srcDir, out: dir, name: 'toy-traces', ranges: { train: [0, 4], val: [4, 5], test: [5, 6] }, sampleInterval: IMPORTED_DT, labels: ['a', 'b', 'c', 'd', 'e'] });
+  return { dir, manifest: imported.manifest, traces };
+}
+
+/** A tiny next-state run (src/tasks, 2 optimisation steps of a depth-2 width-8 TA-BN model) on `dataDir`. */
+export async function trainTinyNextStateRun(dataDir: string, runDir: string): Promise<void> {
+  await initBackend('auto');
+  await trainNextState({
+    dataDir,
+    runDir,
+    settings: { ...NEXT_STATE_DEFAULTS, depth: 2, normLayers: 1, width: 8, method: 'rk4', solverSteps: 2, epochs: 1, maxSteps: 2, batchSize: 8, window: { length: 6, stride: 3 } },
+  });
 }

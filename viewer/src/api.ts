@@ -6,6 +6,10 @@ export interface SystemSummary {
   readonly paramLabels: readonly string[];
   readonly pointCount: number;
   readonly conservative: boolean;
+  /** False for a dataset of no registered system: its energy fields are null. */
+  readonly hasEnergy: boolean;
+  /** For a dataset of no registered system: the state components drawn as x, y, z (each over its training std); else null. */
+  readonly phaseSpace: { readonly components: number[]; readonly labels: string[] } | null;
 }
 
 export interface DatasetInfo {
@@ -55,7 +59,8 @@ export interface Trajectory {
   readonly samples: number;
   readonly t: number[];
   readonly states: number[];
-  readonly energy: number[];
+  /** Null when the dataset has no energy (phase space). */
+  readonly energy: number[] | null;
   /** [samples, pointCount, 3] row-major. */
   readonly positions: number[];
 }
@@ -69,8 +74,8 @@ export interface Rollout {
   readonly t: number[];
   readonly predicted: number[];
   readonly predictedPositions: number[];
-  readonly trueEnergy: number[];
-  readonly predictedEnergy: number[];
+  readonly trueEnergy: number[] | null;
+  readonly predictedEnergy: number[] | null;
   readonly error: number[];
   /** [samples, pointCount] row-major. */
   readonly pointError: number[];

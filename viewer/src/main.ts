@@ -131,15 +131,21 @@ function showBodyLegend(traj: Trajectory | null): void {
   });
 }
 
+/** "phase space: components a, b, c" for a dataset of no registered system, else null. */
+function phaseSpaceWords(traj: Trajectory): string | null {
+  const axes = traj.system.phaseSpace;
+  return axes ? `phase space: components ${axes.labels.join(', ')}` : null;
+}
+
 /** Sentences for charts with nothing to draw. */
-function explainEmptyPlots(rollout: Rollout | null, rolloutError: string): void {
+function explainEmptyPlots(traj: Trajectory, rollout: Rollout | null, rolloutError: string): void {
   plots.setEmpty(
     'error',
     rollout ? null
     : rolloutError ? `no prediction error: the rollout failed (${rolloutError})`
     : 'no prediction error to show: choose a run in the panel to compare its prediction with the truth',
   );
-  plots.setEmpty('energy', null);
+  plots.setEmpty('energy', traj.energy ? null : `no energy: ${traj.system.name} is not a physical system of physode (drawn in ${phaseSpaceWords(traj) ?? 'phase space'})`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,12 +231,12 @@ async function load(): Promise<void> {
       t: traj.t,
       error: rollout ? rollout.error.slice(0, samplesPred) : null,
       trueEnergy: traj.energy,
-      predictedEnergy: rollout ? rollout.predictedEnergy.slice(0, samplesPred) : null,
+      predictedEnergy: rollout?.predictedEnergy ? rollout.predictedEnergy.slice(0, samplesPred) : null,
     });
-    explainEmptyPlots(rollout, rolloutError);
+    explainEmptyPlots(traj, rollout, rolloutError);
     showQuality(rollout);
     showBodyLegend(traj);
-    ui.trajInfo.textContent = `${traj.split}, ${traj.system.name}`;
+    ui.trajInfo.textContent = [traj.split, traj.system.name, phaseSpaceWords(traj)].filter((w) => w !== null).join(', ');
     setStatus(
       rolloutError
         ? `rollout failed: ${rolloutError}`

@@ -9,7 +9,8 @@ export interface PlotData {
   readonly t: ArrayLike<number>;
   /** Normalised error per sample, or null without a run. */
   readonly error: ArrayLike<number> | null;
-  readonly trueEnergy: ArrayLike<number>;
+  /** Null for a dataset without energy (phase space). */
+  readonly trueEnergy: ArrayLike<number> | null;
   readonly predictedEnergy: ArrayLike<number> | null;
 }
 
@@ -90,7 +91,7 @@ export class Plots {
     const t = Array.from(d.t);
     const none = t.map(() => null);
     this.error.setData([t, d.error ? Array.from(d.error) : none] as uPlot.AlignedData);
-    this.energy.setData([t, Array.from(d.trueEnergy), d.predictedEnergy ? Array.from(d.predictedEnergy) : none] as uPlot.AlignedData);
+    this.energy.setData([t, d.trueEnergy ? Array.from(d.trueEnergy) : none, d.predictedEnergy ? Array.from(d.predictedEnergy) : none] as uPlot.AlignedData);
   }
 
   /**
