@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/backend.js';
-import { odeint, SolverError } from '../../src/ode/index.js';
+import { odeint, rmsNorm, SolverError } from '../../src/ode/index.js';
 import { InvalidArgumentError } from '../../src/util/errors.js';
 import { oscillator, LinearField } from './_fields.js';
 
@@ -61,5 +61,42 @@ test('the whole batch steps together: one evaluation time per call, all samples 
   assert.equal(f.evaluations.length, r.stats.nfe);
   assert.ok(r.stats.accepted > 0);
   r.ys.dispose();
+  f.dispose();
+});
+
+test('a NaN state stops a fixed-step solve with reason non-finite, and leaks no tensor', () => {
+  const f = new LinearField([[1]]);
+  const y0 = tf.tensor2d([[Number.NaN]]);
+  const before = tf.memory().numTensors;
+  let caught: unknown;
+  try {
+    odeint(f, y0, [0, 1], { method: 'rk4', steps: 4 });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof SolverError);
+  assert.equal(caught.reason, 'non-finite');
+  assert.match(caught.message, /non-finite state/);
+  assert.equal(tf.memory().numTensors, before);
+  y0.dispose();
+  f.dispose();
+});
+
+test('the PID controller measures the error with the norm it is given (diffrax norm=...)', () => {
+  const f = oscillator();
+  const y0 = tf.tensor2d([[1, 0], [0.5, 0.2]]);
+  const solve = (options: Parameters<typeof odeint>[3]) => {
+    const r = odeint(f, y0, [0, 10], { method: 'dopri5', rtol: 1e-6, atol: 1e-6, ...options });
+    r.ys.dispose();
+    return r.stats.accepted;
+  };
+  const rms = solve({});
+  assert.equal(solve({ norm: rmsNorm }), rms, 'the default is the RMS norm');
+  // The max norm is never below the RMS: at least as many steps; a norm that halves every error: fewer.
+  const max = solve({ norm: (v) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0) });
+  const lax = solve({ norm: (v) => 0.5 * rmsNorm(v) });
+  assert.ok(max >= rms && max > lax, `steps: rms ${rms}, max ${max}, half ${lax}`);
+  assert.ok(lax < rms, `steps: rms ${rms}, half ${lax}`);
+  y0.dispose();
   f.dispose();
 });
