@@ -60,13 +60,21 @@ async function validations(run: RunEntry): Promise<ValRecord[]> {
 
 const fmt = (x: number): string => (x < 0.01 ? x.toExponential(1) : x.toPrecision(2));
 
+/** A run of a continuous-depth task (src/tasks/fit.ts), which validates by its task's metric, not by rollout MSE. */
+function isTaskRun(run: RunEntry): boolean {
+  return (run.config as { format?: unknown } | undefined)?.format === 'physode-task-run';
+}
+
 /** What the run's records say about its model against predicting the mean. */
 export async function runQuality(run: RunEntry): Promise<RunQuality> {
   const vals = await validations(run);
   const marker = await readTrainedMarker(run.dir).catch(() => null);
   const baselineMse = marker?.meanPredictorValMse ?? MEAN_BASELINE_MSE;
   if (vals.length === 0) {
-    return { valMse: null, valStep: null, lastValMse: null, baselineMse, verdict: 'unknown', message: 'no validation recorded yet: the model has not been measured against the data' };
+    const message = isTaskRun(run)
+      ? 'a next-state run: its validation is the one-step MAE (metrics.jsonl); `physode eval` compares it with predicting the mean and predicting no change'
+      : 'no validation recorded yet: the model has not been measured against the data';
+    return { valMse: null, valStep: null, lastValMse: null, baselineMse, verdict: 'unknown', message };
   }
   const best = vals.reduce((a, v) => (v.mse < a.mse ? v : a));
   const last = vals[vals.length - 1];

@@ -67,3 +67,15 @@ test('no finite validation recorded: unknown, and said so', async () => {
     assert.match(q.message, /no validation recorded/);
   });
 });
+
+test('a next-state run (validated by its task metric) is said to be one, with where its comparison is', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'physode-quality-'));
+  try {
+    await writeFile(join(dir, 'metrics.jsonl'), JSON.stringify({ step: 10, kind: 'val', epoch: 0, mae: 0.4 }));
+    const q = await runQuality({ id: 'r', dir, config: { format: 'physode-task-run' }, mtimeMs: 0 });
+    assert.equal(q.verdict, 'unknown');
+    assert.match(q.message, /next-state run.*physode eval/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
