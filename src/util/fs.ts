@@ -1,5 +1,5 @@
 /** Small file-system helpers shared across the library. */
-import { access, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
@@ -40,9 +40,11 @@ export async function makeFolders(path: string): Promise<string | undefined> {
 
 /**
  * Checks that `path` is, or can become, a folder this process may write in, and leaves the disk as
- * it found it: a folder it had to create for the check is removed again. Fails at once with a
- * message naming the path (instead of failing, or waiting, deep inside the work that writes there).
- * `flag` names the option that gave the path, e.g. '--out'.
+ * it found it: the folders it created for the check are removed again while they are empty (never
+ * recursively: another process, e.g. a job-array share, may already be writing there; the work that
+ * follows creates its folders as it writes). Fails at once with a message naming the path (instead
+ * of failing, or waiting, deep inside the work that writes there). `flag` names the option that
+ * gave the path, e.g. '--out'.
  */
 export async function checkWritableFolder(path: string, flag: string): Promise<void> {
   const refuse = (problem: string, hint = `give ${flag} a folder you may write to`): never => {
@@ -50,26 +52,41 @@ export async function checkWritableFolder(path: string, flag: string): Promise<v
   };
   const info = await stat(path).catch(() => null);
   if (info && !info.isDirectory()) refuse('is a file, not a folder', `give ${flag} a folder (or a path that does not exist yet)`);
-  let created: string | undefined;
-  try {
+  // A folder that another process's check creates and removes again can vanish between our look
+  // and our probe: then look again (a few times).
+  for (let attempt = 1; ; attempt++) {
+    let created: string | undefined;
     try {
-      created = await makeFolders(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR' || code === 'EEXIST') refuse('a file stands where a folder of this path should be', `give ${flag} a path whose parents are folders`);
-      const why: Record<string, string> = { ENOENT: 'its parent does not accept new folders', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left' };
-      refuse(`cannot be created (${(code && why[code]) ?? code ?? (err as Error).message})`);
-    }
-    const probe = join(path, `.physode-write-check-${process.pid}`);
-    try {
-      await access(path, constants.W_OK);
-      await writeFile(probe, '');
-    } catch (err) {
-      refuse(`cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      try {
+        created = await makeFolders(path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTDIR' || code === 'EEXIST') refuse('a file stands where a folder of this path should be', `give ${flag} a path whose parents are folders`);
+        const why: Record<string, string> = { ENOENT: 'its parent does not accept new folders', EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system', ENOSPC: 'no space left' };
+        refuse(`cannot be created (${(code && why[code]) ?? code ?? (err as Error).message})`);
+      }
+      const probe = join(path, `.physode-write-check-${process.pid}`);
+      try {
+        await access(path, constants.W_OK);
+        await writeFile(probe, '');
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && attempt < 5) continue;
+        refuse(`cannot be written (${code ?? (err as Error).message})`);
+      } finally {
+        await rm(probe, { force: true }).catch(() => undefined);
+      }
     } finally {
-      await rm(probe, { force: true }).catch(() => undefined);
+      if (created !== undefined) await removeEmptyFolders(path, created);
     }
-  } finally {
-    if (created !== undefined) await rm(created, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Removes `path` and its parents up to and including `top` while they are empty (rmdir fails on a folder with entries). */
+async function removeEmptyFolders(path: string, top: string): Promise<void> {
+  for (let at = path; ; at = dirname(at)) {
+    if (!(await rmdir(at).then(() => true, () => false))) return;
+    if (at === top || dirname(at) === at) return;
   }
 }
