@@ -9,7 +9,7 @@ import { InvalidArgumentError } from '../util/errors.js';
 import { FASHION_PROFILES, runFashionMnist } from '../reproduce/fashion-mnist.js';
 import { writeFashionReport } from '../reproduce/fashion-mnist-report.js';
 import { staticEnvironment } from '../reproduce/environment.js';
-import { ProgressBar } from './progress-bar.js';
+import { runStoppable } from './stoppable.js';
 
 export const FASHION_EXPERIMENTS = ['fashion-mnist'] as const;
 
@@ -27,35 +27,21 @@ export async function runFashionCommand(values: { experiment?: string; quick?: b
   // Fail before the first child when the data is absent or damaged (one clear line, not 24 failed runs).
   const { loadImageDataset } = await import('../data/image-dataset.js');
   await loadImageDataset({ from, trainLimit: 1, valLimit: 1, testLimit: 1 });
-  const bar = new ProgressBar({ label: 'fashion-mnist' });
-  const abort = new AbortController();
-  const onSignal = (): void => {
-    if (!abort.signal.aborted) process.stderr.write('\nphysode reproduce: stopping the run in flight; rerun the same command to resume\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   process.stderr.write(`physode reproduce: fashion-mnist, profile ${profile.name}, output ${out}\n`);
   const started = performance.now();
-  let outcomes;
-  try {
-    outcomes = await runFashionMnist({
+  const stop = { onStop: () => process.stderr.write('\nphysode reproduce: stopping the run in flight; rerun the same command to resume\n') };
+  const { result: outcomes, stopped } = await runStoppable('fashion-mnist', stop, ({ signal, onProgress, onEvent }) =>
+    runFashionMnist({
       out,
       profile,
       from,
-      signal: abort.signal,
-      onProgress: (e) => bar.update(e),
+      signal,
+      onProgress,
       onRun: (spec, outcome, seconds) => {
-        if (outcome === 'kept') return;
-        bar.finish();
-        process.stderr.write(`${spec.id}: ${outcome} (${seconds.toFixed(0)} s)\n`);
+        if (outcome !== 'kept') onEvent(`${spec.id}: ${outcome} (${seconds.toFixed(0)} s)`);
       },
-    });
-  } finally {
-    bar.finish();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    }),
+  );
   const report = await writeFashionReport({ out, profile, outcomes, commandLine: ['physode', 'reproduce', ...argv].join(' '), environment: { ...staticEnvironment(), 'kernel threads per run': process.env.PHYSODE_KERNEL_THREADS || 'default (2 on 2 cores)' } });
   const failed = outcomes.filter((o) => !o.eval).length;
   process.stdout.write(
@@ -63,5 +49,5 @@ export async function runFashionCommand(values: { experiment?: string; quick?: b
       report.verdicts.map((v) => `  ${v.verdict.padEnd(14)} ${v.claim}`).join('\n') +
       `\nreport:  ${report.reportFile}\nresults: ${report.resultsFile}\n`,
   );
-  return abort.signal.aborted ? 130 : failed > 0 ? 1 : 0;
+  return stopped ? 130 : failed > 0 ? 1 : 0;
 }

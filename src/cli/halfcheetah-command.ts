@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../util/errors.js';
 import { checkWritableFolder } from '../util/fs.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { parseInteger } from './options.js';
-import { ProgressBar } from './progress-bar.js';
+import { runStoppable } from './stoppable.js';
 
 export async function runHalfCheetahCommand(values: Record<string, string | boolean | undefined>, argv: readonly string[]): Promise<number> {
   for (const k of ['systems', 'experiments', 'shard-index', 'shard-count', 'from']) {
@@ -28,37 +28,20 @@ export async function runHalfCheetahCommand(values: Record<string, string | bool
   const backend = await initBackend(parseBackendPreference(typeof values.backend === 'string' ? values.backend : 'auto'));
   process.stderr.write(`backend: ${backend.detail}\nphysode reproduce --experiment halfcheetah: ${profile.name}, ${seedCount} seed(s), output ${out}\n`);
   const started = performance.now();
-  const bar = new ProgressBar({ label: 'halfcheetah' });
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  try {
-    const cheetah = await runHalfCheetah({
-      out,
-      profile: { ...profile, seeds: seedCount },
-      signal: abort.signal,
-      onProgress: (e) => bar.update(e),
-      onEvent: (m) => {
-        bar.finish();
-        process.stderr.write(`${m}\n`);
-      },
-    });
-    bar.finish();
-    if (abort.signal.aborted) return 130;
-    const mechanism = await runMechanism(resolve(out, 'mechanism'), MECHANISM_PROFILES[quick ? 'quick' : 'full'], (m) => process.stderr.write(`${m}\n`));
-    await writeFileAtomic(resolve(out, 'mechanism', 'results.json'), `${JSON.stringify(mechanism, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
-    const report = await writeHalfCheetahReport({
-      out,
-      cheetah,
-      mechanism,
-      commandLine: ['physode', 'reproduce', ...argv].join(' '),
-      wallSeconds: (performance.now() - started) / 1000,
-      environment: { ...staticEnvironment(), backend: backend.detail },
-    });
-    process.stdout.write(`report: ${report}\n`);
-    return 0;
-  } finally {
-    bar.finish();
-    process.off('SIGINT', onSignal);
-  }
+  const { result: cheetah, stopped } = await runStoppable('halfcheetah', {}, ({ signal, onProgress, onEvent }) =>
+    runHalfCheetah({ out, profile: { ...profile, seeds: seedCount }, signal, onProgress, onEvent }),
+  );
+  if (stopped) return 130;
+  const mechanism = await runMechanism(resolve(out, 'mechanism'), MECHANISM_PROFILES[quick ? 'quick' : 'full'], (m) => process.stderr.write(`${m}\n`));
+  await writeFileAtomic(resolve(out, 'mechanism', 'results.json'), `${JSON.stringify(mechanism, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  const report = await writeHalfCheetahReport({
+    out,
+    cheetah,
+    mechanism,
+    commandLine: ['physode', 'reproduce', ...argv].join(' '),
+    wallSeconds: (performance.now() - started) / 1000,
+    environment: { ...staticEnvironment(), backend: backend.detail },
+  });
+  process.stdout.write(`report: ${report}\n`);
+  return 0;
 }

@@ -12,7 +12,7 @@ import { SPLITS, type Split } from '../data/types.js';
 import { NORM_KINDS } from '../nn/registry.js';
 import { OPTIMIZERS } from '../train/optimizer.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseNumber, TOLERANCE, type Range } from './options.js';
-import { ProgressBar } from './progress-bar.js';
+import { runStoppable } from './stoppable.js';
 
 export const TASKS = ['trajectory', 'next-state'] as const;
 export type TaskName = (typeof TASKS)[number];
@@ -132,29 +132,11 @@ export async function runNextStateTrain(argv: readonly string[]): Promise<number
   const backend = await initBackend(parseBackendPreference(values.backend ?? 'auto'));
   process.stderr.write(`backend: ${backend.detail}\n`);
   const { trainNextState } = await import('../tasks/next-state-run.js');
-  const bar = values.quiet ? null : new ProgressBar({ label: 'train' });
-  const abort = new AbortController();
-  const onSigint = (): void => abort.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    const r = await trainNextState({
-      dataDir,
-      runDir: out,
-      settings,
-      signal: abort.signal,
-      onProgress: bar ? (e) => bar.update(e) : undefined,
-      onEvent: (m) => {
-        bar?.finish();
-        process.stderr.write(`${m}\n`);
-      },
-    });
-    bar?.finish();
-    process.stdout.write(`run ${out}: ${r.steps} steps (${r.epochs} epochs), best val MAE ${r.best.maeRaw?.toPrecision(4)} raw (${r.best.mae?.toPrecision(4)} z-scored) at step ${r.bestStep}, NFE/step ${r.nfePerStep.toFixed(1)}, ${r.recoveries} recoveries, ${r.wallSeconds.toFixed(1)} s\n`);
-    return r.completed ? 0 : 130;
-  } finally {
-    bar?.finish();
-    process.off('SIGINT', onSigint);
-  }
+  const { result: r } = await runStoppable('train', { quiet: values.quiet === true }, ({ signal, onProgress, onEvent }) =>
+    trainNextState({ dataDir, runDir: out, settings, signal, onProgress, onEvent }),
+  );
+  process.stdout.write(`run ${out}: ${r.steps} steps (${r.epochs} epochs), best val MAE ${r.best.maeRaw?.toPrecision(4)} raw (${r.best.mae?.toPrecision(4)} z-scored) at step ${r.bestStep}, NFE/step ${r.nfePerStep.toFixed(1)}, ${r.recoveries} recoveries, ${r.wallSeconds.toFixed(1)} s\n`);
+  return r.completed ? 0 : 130;
 }
 
 export async function runNextStateEval(argv: readonly string[]): Promise<number> {

@@ -12,7 +12,7 @@ import { METHOD_NAMES } from '../../ode/tableaux/index.js';
 import { OPTIMIZERS } from '../../train/optimizer.js';
 import type { Command } from '../command.js';
 import { parseChoice, parseCommandArgs, parseInteger, parseNumber, TOLERANCE } from '../options.js';
-import { ProgressBar } from '../progress-bar.js';
+import { runStoppable } from '../stoppable.js';
 import { CLASSIFICATION_DEFAULTS as D, type ClassificationSettings } from '../../tasks/classification-run.js';
 import { FASHION_MNIST_DIR } from '../../data/image-dataset.js';
 
@@ -128,37 +128,25 @@ export const command: Command = {
     const backend = await initBackend(parseBackendPreference(values.backend ?? 'auto'));
     if (!values.quiet) process.stderr.write(`backend: ${backend.detail}\ndata: ${dataset.name} (train ${dataset.train.count}, val ${dataset.val.count}, test ${dataset.test.count})\n`);
     const { runClassification } = await import('../../tasks/classification-run.js');
-    const bar = values.quiet ? null : new ProgressBar({ label: 'classify' });
-    const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      const r = await runClassification({
+    const { result: r } = await runStoppable('classify', { quiet: values.quiet === true }, ({ signal, onProgress, onEvent }) =>
+      runClassification({
         dataset,
         runDir: out,
         settings,
-        signal: abort.signal,
-        onProgress: bar ? (e) => bar.update(e) : undefined,
+        signal,
+        onProgress,
         onEvent: (m) => {
-          if (values.quiet) return;
-          bar?.finish();
-          process.stderr.write(`${m}\n`);
+          if (!values.quiet) onEvent(m);
         },
-      });
-      bar?.finish();
-      if (r === null) {
-        process.stderr.write(`physode classify: stopped; ${out} holds the best model so far, not evaluated\n`);
-        return 130;
-      }
-      const acc = Object.entries(r.test).map(([b, v]) => `batch ${b}: ${(100 * v.accuracy).toFixed(2)} %`).join(', ');
-      const outl = r.outliers ? `; one outlier per batch of ${r.outliers.batchSize}: ${(100 * r.outliers.accuracy).toFixed(2)} %` : '';
-      process.stdout.write(`run ${out}: ${r.fit.steps} steps (${r.fit.epochs} epochs), NFE/step ${r.fit.nfePerStep.toFixed(1)}, ${r.seconds.train.toFixed(0)} s training\ntest accuracy ${acc}${outl}\n`);
-      return r.fit.completed ? 0 : 130;
-    } finally {
-      bar?.finish();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      }),
+    );
+    if (r === null) {
+      process.stderr.write(`physode classify: stopped; ${out} holds the best model so far, not evaluated\n`);
+      return 130;
     }
+    const acc = Object.entries(r.test).map(([b, v]) => `batch ${b}: ${(100 * v.accuracy).toFixed(2)} %`).join(', ');
+    const outl = r.outliers ? `; one outlier per batch of ${r.outliers.batchSize}: ${(100 * r.outliers.accuracy).toFixed(2)} %` : '';
+    process.stdout.write(`run ${out}: ${r.fit.steps} steps (${r.fit.epochs} epochs), NFE/step ${r.fit.nfePerStep.toFixed(1)}, ${r.seconds.train.toFixed(0)} s training\ntest accuracy ${acc}${outl}\n`);
+    return r.fit.completed ? 0 : 130;
   },
 };

@@ -1,7 +1,7 @@
 /** `physode train`: fit a Neural ODE to a dataset (src/train/trainer.ts does the work). */
 import { basename, join, resolve } from 'node:path';
 import type { Command } from '../command.js';
-import { ProgressBar } from '../progress-bar.js';
+import { runStoppable } from '../stoppable.js';
 import { InvalidArgumentError } from '../../util/errors.js';
 import { DEFAULT_CONFIG, NORMS, stepsPerEpoch, type TrainConfig } from '../../train/config.js';
 import { OPTIMIZERS } from '../../train/optimizer.js';
@@ -207,58 +207,45 @@ export const command: Command = {
     const { train } = await import('../../train/trainer.js');
     const { defaultModelFactory } = await import('../../train/default-factory.js');
     const factory = await defaultModelFactory();
-    const bar = values.quiet ? null : new ProgressBar({ label: 'train' });
-    const abort = new AbortController();
-    const onSigint = (): void => abort.abort();
-    process.once('SIGINT', onSigint);
-    process.once('SIGTERM', onSigint);
-    try {
-      const result = await train({
+    const { result, stopped } = await runStoppable('train', { quiet: values.quiet === true }, ({ signal, onProgress, onEvent }) =>
+      train({
         data,
         runDir: out,
         config,
         factory,
         resume: values.resume === true,
         backend: backend.detail,
-        signal: abort.signal,
+        signal,
         stopAfterSteps,
         injectNanAtSteps,
-        onProgress: bar ? (e) => bar.update(e) : undefined,
-        onEvent: (m) => {
-          bar?.finish();
-          process.stderr.write(`${m}\n`);
-        },
-      });
-      bar?.finish();
-      const summary = `run ${result.runDir}: ${result.steps}/${config.steps} steps, best val rollout MSE ${result.bestValMse.toExponential(3)} at step ${result.bestStep}, last loss ${result.lastLoss.toExponential(3)}${result.gridCoverage !== null ? `, TA-BN grid coverage ${(100 * result.gridCoverage).toFixed(0)} %` : ''}, ${result.wallSeconds.toFixed(1)} s`;
-      process.stdout.write(`${summary}\n`);
-      if (!result.completed) {
-        process.stderr.write(`stopped at step ${result.steps}; continue with the same command and --resume\n`);
-        return abort.signal.aborted ? 130 : 0;
-      }
-      // The best model against always predicting the training mean, on the same val trajectories;
-      // recorded with the completion marker (trained.json) for `physode start` and the viewer.
-      const { valMeanPredictorMse } = await import('../../train/evaluate.js');
-      const { compareWithMeanPredictor, meanPredictorWarning } = await import('../../train/metrics.js');
-      const { writeTrainedMarker } = await import('../../train/run-folder.js');
-      const baseline = compareWithMeanPredictor(result.bestValMse, await valMeanPredictorMse(data, config.valTrajectories));
-      const warning = meanPredictorWarning(baseline, 'validation MSE');
-      if (warning !== null) process.stderr.write(`warning: ${warning}\n`);
-      else process.stdout.write(`best val rollout MSE ${baseline.mse.toExponential(3)} is ${(100 * baseline.ratio).toPrecision(3)} % of the mean predictor's (${baseline.meanPredictorMse.toPrecision(3)})\n`);
-      await writeTrainedMarker(result.runDir, {
-        steps: result.steps,
-        datasetSha256: data.checksum,
-        bestValMse: result.bestValMse,
-        bestStep: result.bestStep,
-        lastLoss: result.lastLoss,
-        meanPredictorValMse: baseline.meanPredictorMse,
-        learnedDynamics: baseline.learned,
-      });
-      return 0;
-    } finally {
-      bar?.finish();
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+        onProgress,
+        onEvent,
+      }),
+    );
+    const summary = `run ${result.runDir}: ${result.steps}/${config.steps} steps, best val rollout MSE ${result.bestValMse.toExponential(3)} at step ${result.bestStep}, last loss ${result.lastLoss.toExponential(3)}${result.gridCoverage !== null ? `, TA-BN grid coverage ${(100 * result.gridCoverage).toFixed(0)} %` : ''}, ${result.wallSeconds.toFixed(1)} s`;
+    process.stdout.write(`${summary}\n`);
+    if (!result.completed) {
+      process.stderr.write(`stopped at step ${result.steps}; continue with the same command and --resume\n`);
+      return stopped ? 130 : 0;
     }
+    // The best model against always predicting the training mean, on the same val trajectories;
+    // recorded with the completion marker (trained.json) for `physode start` and the viewer.
+    const { valMeanPredictorMse } = await import('../../train/evaluate.js');
+    const { compareWithMeanPredictor, meanPredictorWarning } = await import('../../train/metrics.js');
+    const { writeTrainedMarker } = await import('../../train/run-folder.js');
+    const baseline = compareWithMeanPredictor(result.bestValMse, await valMeanPredictorMse(data, config.valTrajectories));
+    const warning = meanPredictorWarning(baseline, 'validation MSE');
+    if (warning !== null) process.stderr.write(`warning: ${warning}\n`);
+    else process.stdout.write(`best val rollout MSE ${baseline.mse.toExponential(3)} is ${(100 * baseline.ratio).toPrecision(3)} % of the mean predictor's (${baseline.meanPredictorMse.toPrecision(3)})\n`);
+    await writeTrainedMarker(result.runDir, {
+      steps: result.steps,
+      datasetSha256: data.checksum,
+      bestValMse: result.bestValMse,
+      bestStep: result.bestStep,
+      lastLoss: result.lastLoss,
+      meanPredictorValMse: baseline.meanPredictorMse,
+      learnedDynamics: baseline.learned,
+    });
+    return 0;
   },
 };
