@@ -14,21 +14,14 @@ import type { Executor } from './executor.js';
 import { withFolderLock } from './folder-lock.js';
 import { planSweep, type SweepPlan, type TrainTask } from './plan.js';
 import { runPool } from './pool.js';
-import type { SweepProfile } from './profiles.js';
 import { ResultsStore } from './results-store.js';
 import { runTrainTask, sweepPaths } from './run-task.js';
 import { keyInShare, shareOfKey } from './share.js';
-import { checkIdentity, writeSweepReport } from './sweep.js';
-import { readTaskRecord, writeTaskRecord } from './task-records.js';
-import type { ExperimentId, RunResult } from './types.js';
+import { checkIdentity, writeSweepReport, type SweepSpec } from './sweep.js';
 
-export interface SweepSpec {
-  readonly out: string;
-  readonly profile: SweepProfile;
-  readonly systems: readonly string[];
-  readonly seeds: readonly number[];
-  readonly experiments?: readonly ExperimentId[];
-}
+export type { SweepSpec } from './sweep.js';
+import { readTaskRecord, writeTaskRecord } from './task-records.js';
+import type { RunResult } from './types.js';
 
 /** A job-array share, or trainings by key (queue jobs). */
 export type TaskSelection = Share | { readonly tasks: readonly string[] };

@@ -28,12 +28,16 @@ import { ResultsStore } from './results-store.js';
 import { runTrainTask, sweepPaths } from './run-task.js';
 import type { ExperimentId, RunResult } from './types.js';
 
-export interface ReproduceOptions {
+/** What a sweep is: its folder, profile, systems, seeds and experiments (the same for a whole sweep and its shares). */
+export interface SweepSpec {
   readonly out: string;
   readonly profile: SweepProfile;
   readonly systems: readonly string[];
   readonly seeds: readonly number[];
   readonly experiments?: readonly ExperimentId[];
+}
+
+export interface ReproduceOptions extends SweepSpec {
   readonly executor: Executor;
   /** Trainings in flight at once (default 2: both cores). */
   readonly concurrency?: number;
