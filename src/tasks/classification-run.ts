@@ -12,16 +12,15 @@ import type { ImageDataset } from '../data/image-dataset.js';
 import { ContinuousDepthModel } from '../model/continuous-depth.js';
 import type { NormKind } from '../nn/registry.js';
 import type { ActivationName } from '../nn/activation.js';
-import type { MethodName } from '../ode/tableaux/index.js';
 import { tableauFor } from '../ode/tableaux/index.js';
 import { isAdaptive } from '../ode/tableau.js';
-import type { OptimizerName } from '../train/optimizer.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ProgressCallback } from '../util/progress.js';
+import type { DepthSolverSettings, OptimisationSettings } from './settings.js';
 import { FIT_DEFAULTS, fit, type FitResult } from './fit.js';
 import { ImageExamples, classificationTask, classifierConfig, evaluateClassifier, type ClassifierEvaluation, type LabelledImages } from './classification.js';
 
-export interface ClassificationSettings {
+export interface ClassificationSettings extends DepthSolverSettings, OptimisationSettings {
   readonly norm: NormKind;
   readonly lift: 'none' | 'linear';
   /** State width with a linear lift (default: the image's pixels). */
@@ -31,21 +30,6 @@ export interface ClassificationSettings {
   readonly width: number | null;
   readonly activation: ActivationName;
   readonly gridIntervals: number;
-  readonly method: MethodName;
-  readonly rtol: number;
-  readonly atol: number;
-  /** Fixed-step methods: steps over the depth [0, 1]. */
-  readonly solverSteps: number;
-  /** Adaptive methods: step limit of each training solve (bounds what backpropagation records). */
-  readonly trainMaxSteps: number;
-  readonly batchSize: number;
-  readonly epochs: number;
-  /** Cap on the optimisation steps in all (null: epochs × batches). */
-  readonly maxSteps: number | null;
-  readonly lr: number;
-  readonly optimizer: OptimizerName;
-  readonly weightDecay: number;
-  readonly seed: number;
   /** Test batch sizes to evaluate at (the training batch size is always among them). */
   readonly evalBatchSizes: readonly number[];
   /** Outlier standard deviation for the outlier evaluation (0: none). */

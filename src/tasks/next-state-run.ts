@@ -14,17 +14,16 @@ import { HALFCHEETAH_WINDOW } from '../data/halfcheetah.js';
 import { ContinuousDepthModel } from '../model/continuous-depth.js';
 import type { NormKind } from '../nn/registry.js';
 import type { ActivationName } from '../nn/activation.js';
-import type { MethodName } from '../ode/tableaux/index.js';
 import { tableauFor } from '../ode/tableaux/index.js';
 import { isAdaptive } from '../ode/tableau.js';
-import type { OptimizerName } from '../train/optimizer.js';
 import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import type { DepthSolverSettings, OptimisationSettings } from './settings.js';
 import { FIT_DEFAULTS, evaluateExamples, fit, type FitResult } from './fit.js';
 import { NextStateExamples, nextStateTask, referenceMae, rolloutMae, windowStarts, windowTransitions, type Standardiser, type TrajectoryArray, type WindowCut } from './next-state.js';
 
-export interface NextStateSettings {
+export interface NextStateSettings extends DepthSolverSettings, OptimisationSettings {
   readonly norm: NormKind;
   /** Hidden layers carrying the normalisation (the first k). */
   readonly normLayers: number;
@@ -33,26 +32,8 @@ export interface NextStateSettings {
   readonly activation: ActivationName;
   readonly gridIntervals: number;
   readonly momentum: number;
-  readonly method: MethodName;
-  readonly rtol: number;
-  readonly atol: number;
-  /** Fixed-step methods: steps over the depth [0, 1]. */
-  readonly solverSteps: number;
   readonly adjoint: boolean;
-  /**
-   * Adaptive methods: step limit of each training solve. Backpropagation records every accepted
-   * step, so this bounds a training step's memory; a solve past it fails the step (recovery).
-   */
-  readonly trainMaxSteps: number;
-  readonly batchSize: number;
-  readonly epochs: number;
-  /** Cap on the optimisation steps in all (null: epochs × batches). */
-  readonly maxSteps: number | null;
-  readonly lr: number;
-  readonly optimizer: OptimizerName;
-  readonly weightDecay: number;
   readonly clip: number;
-  readonly seed: number;
   readonly window: WindowCut;
   readonly valEvery: number;
   readonly maxRecoveries: number;
