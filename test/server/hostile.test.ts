@@ -10,29 +10,18 @@ import { cp, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from '../../src/server/app.js';
 import { workerPredictor } from '../../src/server/predictor.js';
 import { verificationCount } from '../../src/server/shard-rows.js';
 import { writeFixtureDataset, writeFixtureRun, type FixtureDataset } from './fixtures.js';
-import { get, type Reply } from './http.js';
+import { get, listenOnLoopback, type Reply } from './http.js';
 
 let root: string;
 let pend: FixtureDataset;
 const worker = workerPredictor(60_000);
 
-async function listen(opts: Partial<AppOptions> = {}): Promise<{ port: number; close: () => Promise<void> }> {
-  const app = createApp({ datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs'), predictor: worker.predict, serveViewer: false, onError: () => undefined, ...opts });
-  const server: Server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
+function listen(opts: Partial<AppOptions> = {}): Promise<{ port: number; close: () => Promise<void> }> {
+  return listenOnLoopback(createApp({ datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs'), predictor: worker.predict, serveViewer: false, onError: () => undefined, ...opts }));
 }
 
 let port: number;

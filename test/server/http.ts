@@ -1,5 +1,6 @@
 /** A raw HTTP GET for tests: sends the path exactly as given (fetch would normalise `..`). */
-import { request } from 'node:http';
+import { request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 export interface Reply {
   readonly status: number;
@@ -33,4 +34,17 @@ export function get(port: number, path: string, method = 'GET', headers: { host?
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Serves `app` on 127.0.0.1 at a free port; `close` ends its connections and the server. */
+export async function listenOnLoopback(app: { listen(port: number, host: string): Server }): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }

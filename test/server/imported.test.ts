@@ -10,17 +10,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/server/app.js';
 import { workerPredictor } from '../../src/server/predictor.js';
 import type { Manifest } from '../../src/data/types.js';
 import { ContinuousDepthModel } from '../../src/model/continuous-depth.js';
 import { IMPORTED_DIM as D, IMPORTED_DT as DT, IMPORTED_SAMPLES as T, trainTinyNextStateRun, writeImportedFixture } from './fixtures.js';
-import { get } from './http.js';
+import { get, listenOnLoopback } from './http.js';
 
 let root: string;
-let server: Server;
+let closeServer: (() => Promise<void>) | undefined;
 let port: number;
 let manifest: Manifest;
 let traces: Float64Array[];
@@ -32,15 +30,12 @@ before(async () => {
   ({ manifest, traces } = data);
   await trainTinyNextStateRun(data.dir, join(root, 'runs', 'ns'));
   const app = createApp({ datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs'), predictor: worker.predict, serveViewer: false, onError: () => undefined });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  port = (server.address() as AddressInfo).port;
+  ({ port, close: closeServer } = await listenOnLoopback(app));
 });
 
 after(async () => {
   await worker.close();
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
+  await closeServer?.();
   await rm(root, { recursive: true, force: true });
 });
 

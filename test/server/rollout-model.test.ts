@@ -9,17 +9,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import ndarray from 'ndarray';
 import { createApp } from '../../src/server/app.js';
 import { workerPredictor } from '../../src/server/predictor.js';
 import { loadRun, predictTrajectories } from '../../src/train/predict.js';
 import { trainTinyRun, writeFixtureDataset, writeFixtureRun, type FixtureDataset } from './fixtures.js';
-import { get } from './http.js';
+import { get, listenOnLoopback } from './http.js';
 
 let root: string;
-let server: Server;
+let closeServer: (() => Promise<void>) | undefined;
 let port: number;
 let pend: FixtureDataset;
 const worker = workerPredictor();
@@ -31,15 +29,12 @@ before(async () => {
   await trainTinyRun(pend, join(root, 'runs', 'tiny'));
   await writeFixtureRun(join(root, 'runs', 'no-model'), pend.dir);
   const app = createApp({ datasetsDir: join(root, 'datasets'), runsDir: join(root, 'runs'), predictor: worker.predict, serveViewer: false, onError: () => undefined });
-  server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  port = (server.address() as AddressInfo).port;
+  ({ port, close: closeServer } = await listenOnLoopback(app));
 });
 
 after(async () => {
   await worker.close();
-  server?.closeAllConnections();
-  await new Promise((r) => server?.close(r));
+  await closeServer?.();
   await rm(root, { recursive: true, force: true });
 });
 
