@@ -7,7 +7,8 @@
  *
  * Options: --backends wasm,wasm:k1,cpu (default: every available one and these variants;
  * `wasm:kN` is the wasm backend with N kernel threads, PHYSODE_KERNEL_THREADS=N (src/kernels; the
- * default is 2 here)), --iters N (default 20) and --warmup N (default 5) updates, as the
+ * default is 2 here); `wasm:noblas` runs every product in the WebAssembly kernels, PHYSODE_BLAS=off
+ * (src/kernels/native-blas.ts); variants combine, `wasm:k1:noblas`), --iters N (default 20) and --warmup N (default 5) updates, as the
  * reference (the same number of Adam updates before timing, so adaptive solves see the same field;
  * 15 untimed passes without an update come first, for V8's JIT),
  * --workloads W1,W2 (default all), --no-torch.
@@ -213,7 +214,7 @@ export async function run(args: readonly string[]): Promise<void> {
   const names = values.workloads!.split(',');
   const here = dirname(fileURLToPath(import.meta.url));
   const root = resolve(here, '..');
-  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:k1', 'cpu'];
+  const backends = values.backends ? values.backends.split(',') : ['tensorflow', 'wasm', 'wasm:noblas', 'wasm:k1', 'cpu'];
   console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (timings are noisy on a shared machine; compare ratios from the same run)`);
   for (const w of WORKLOADS.filter((x) => names.includes(x.name))) console.log(`${w.name}: ${w.describe}`);
 
@@ -235,13 +236,15 @@ export async function run(args: readonly string[]): Promise<void> {
     }
     for (const backend of backends) {
       if (unavailable.has(backend)) continue;
-      // `wasm:k1`: 1 kernel thread.
-      const [backendName, variant = ''] = backend.split(':');
-      const kernelThreads = /^k\d+$/.test(variant) ? variant.slice(1) : (process.env.PHYSODE_KERNEL_THREADS ?? '');
+      // Variants after the backend's name: `k1` 1 kernel thread, `noblas` without the native BLAS.
+      const [backendName, ...variants] = backend.split(':');
+      const threadsVariant = variants.find((v) => /^k\d+$/.test(v));
+      const kernelThreads = threadsVariant ? threadsVariant.slice(1) : (process.env.PHYSODE_KERNEL_THREADS ?? '');
+      const blas = variants.includes('noblas') ? 'off' : (process.env.PHYSODE_BLAS ?? '');
       const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train.ts'), '--child', backendName, name, String(iters), String(warmup)], {
         encoding: 'utf8',
         cwd: root,
-        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_KERNEL_THREADS: kernelThreads },
+        env: { ...process.env, PHYSODE_BACKEND: '', PHYSODE_KERNEL_THREADS: kernelThreads, PHYSODE_BLAS: blas },
         maxBuffer: 1 << 24,
       });
       const lines = parseLines(r.stdout);

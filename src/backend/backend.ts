@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import { kernelThreadCount } from '../kernels/kernel-threads.js';
+import { nativeBlasStatus } from '../kernels/native-blas.js';
 import { InvalidArgumentError, PhysodeError } from '../util/errors.js';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -46,7 +47,8 @@ export function initBackend(preference: BackendPreference = 'auto'): Promise<Bac
     );
   }
   const threads = kernelThreadCount(); // a bad PHYSODE_KERNEL_THREADS is an error here, before any work
-  const info = select(pref).then((i) => ({ ...i, detail: `${i.detail}; host kernels: WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}` }));
+  const kernels = `host kernels: WebAssembly SIMD, ${threads} thread${threads === 1 ? '' : 's'}; large products: ${nativeBlasStatus()}`;
+  const info = select(pref).then((i) => ({ ...i, detail: `${i.detail}; ${kernels}` }));
   chosen = { preference: pref, info };
   return info;
 }

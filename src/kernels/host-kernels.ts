@@ -7,7 +7,8 @@
  * runs at 2–16 ns per element. The products split by rows over kernel threads (./kernel-threads.ts).
  */
 import { kernelCall, kernelModule, type KernelModule, type KernelName, type PinnedArray, type PinnedSet } from './kernel-module.js';
-import { KernelThreads, MAX_CHUNKS, kernelThreadCount } from './kernel-threads.js';
+import { KernelThreads, MAX_CHUNKS, kernelThreadCount, type ThreadFunctions } from './kernel-threads.js';
+import { nativeBlas, type NativeBlas, type SgemmArgs } from './native-blas.js';
 
 export type { PinnedArray, PinnedSet } from './kernel-module.js';
 
@@ -79,15 +80,16 @@ const PARALLEL_MIN_MACS = 32 * 32 * 32;
 const PARALLEL_MIN_ELEMENTS = 65536;
 let threads: KernelThreads | null = null;
 
-/** The kernel threads (started on first use), or null when there is one. */
+/** The kernel threads (started on first use, able to run the native product when there is one), or null when there is one thread. */
 function threadsFor(m: KernelModule): KernelThreads | null {
   const want = kernelThreadCount();
-  if (threads && threads.count !== want) {
+  const addon = nativeBlas()?.addonPath ?? null;
+  if (threads && (threads.count !== want || (addon !== null && threads.blasAddon !== addon))) {
     threads.close();
     threads = null;
   }
   if (want < 2) return null;
-  return (threads ??= new KernelThreads(m.module, m.memory, want));
+  return (threads ??= new KernelThreads(m.module, m.memory, want, addon));
 }
 
 /** Chunks run so far on kernel threads, in all and by the helper threads (zeros without helpers). */
@@ -210,6 +212,52 @@ export function sigmoidGrad(ga: KernelInput, s: KernelInput, out?: KernelOutput)
   return result(m, po, ga.length, out);
 }
 
+/**
+ * Products from this many multiply–adds and this depth (the reduction) go to the native BLAS when
+ * there is one; below them a library call's fixed cost (checks, packing) loses to the WebAssembly
+ * tiles. Measured here (OpenBLAS 0.3.21 with AVX-512; µs per product, wasm → BLAS, one thread):
+ * 64³ 21 → 13, 128³ 134 → 71, 256 × 784 × 784 8,320 → 3,361; a shallow [128, 18]·[18, 128]
+ * gains on one thread and loses on two (36 → 47).
+ */
+const BLAS_MIN_MACS = 64 * 64 * 64;
+const BLAS_MIN_DEPTH = 32;
+
+/** The native product for a product of this size and depth, or null for the WebAssembly kernels. */
+function blasFor(macs: number, depth: number): NativeBlas | null {
+  return macs >= BLAS_MIN_MACS && depth >= BLAS_MIN_DEPTH ? nativeBlas() : null;
+}
+
+let nativeProducts = 0;
+/** Products (and weight gradients) this thread has handed to the native BLAS so far. */
+export function nativeProductCount(): number {
+  return nativeProducts;
+}
+
+/** The native product as a kernel-thread function on this thread's view of the kernels' memory. */
+let blasFunctions: { blas: NativeBlas; fns: ThreadFunctions } | null = null;
+function blasThreadFunctions(m: KernelModule, blas: NativeBlas): ThreadFunctions {
+  if (blasFunctions?.blas === blas) return blasFunctions.fns;
+  let view = new Float32Array(m.memory.buffer);
+  const sgemm = (...args: number[]): void => {
+    if (view.byteLength !== m.memory.buffer.byteLength) view = new Float32Array(m.memory.buffer); // the memory grew
+    blas.sgemm(view, ...(args as SgemmArgs));
+  };
+  return (blasFunctions = { blas, fns: { sgemm } }).fns;
+}
+
+/**
+ * One native product split over `n` rows of its output (parts a multiple of `step` rows, one per
+ * kernel thread): `args(r0, rows)` are the library arguments for rows r0 … r0 + rows − 1.
+ */
+function sgemmByParts(m: KernelModule, blas: NativeBlas, n: number, step: number, args: (r0: number, rows: number) => SgemmArgs): void {
+  nativeProducts++;
+  const fns = blasThreadFunctions(m, blas);
+  const pool = blas.concurrent ? threadsFor(m) : null;
+  const parts = pool ? splitRange(n, pool.count, step) : [];
+  if (pool && parts.length > 1) pool.run(fns, 'sgemm', parts.map(([r0, rows]) => args(r0, rows)));
+  else fns.sgemm!(...args(0, n));
+}
+
 export type MatmulActivation = 'linear' | 'sigmoid';
 const ACTIVATION_CODE: Record<MatmulActivation, number> = { linear: 0, sigmoid: 1 };
 
@@ -240,6 +288,13 @@ export function matmul(
   const pbias = bias ? m.address(bias) : 0;
   const pc = outputAddress(m, out, M * N);
   const act = ACTIVATION_CODE[activation];
+  const blas = blasFor(M * K * N, K);
+  if (blas) {
+    // Rows of c start as the bias, then c += a·b in the library; the sigmoid runs in place after.
+    sgemmByParts(m, blas, M, 4, (r0, rows) => [0, 0, rows, N, K, 1, (pa >> 2) + r0 * K, K, pb >> 2, N, 0, (pc >> 2) + r0 * N, N, pbias ? pbias >> 2 : -1]);
+    if (act !== 0) byRows(m, 'affineActivation', M, 1, M * N, PARALLEL_MIN_ELEMENTS, (r0, n) => [pc + r0 * N * 4, 0, 0, pc + r0 * N * 4, n, N, ACTIVATION_KIND[activation as KernelActivation]]);
+    return result(m, pc, M * N, out);
+  }
   // Deep products read b from column strips packed once for all row chunks (see packStrips).
   const strips = Math.ceil(N / 8);
   const panels = M >= PACK_MIN_ROWS && K >= PACK_MIN_DEPTH ? m.alloc(strips * K * 32) : 0;
@@ -267,7 +322,11 @@ export function accumulateWeightGradient(dw: Float32Array | PinnedArray, db: Flo
   const pg = m.address(g);
   const px = m.address(x);
   const pool = rows * F * K >= PARALLEL_MIN_MACS ? threadsFor(m) : null;
-  if (pool && F >= 8) {
+  const blas = blasFor(rows * F * K, rows);
+  if (blas) {
+    // dw rows f0 … f0 + n − 1 += scale · (g's columns f0 …)ᵀ · x
+    sgemmByParts(m, blas, F, 4, (f0, n) => [1, 0, n, K, rows, scale, (pg >> 2) + f0, F, px >> 2, K, 1, (pw >> 2) + f0 * K, K, -1]);
+  } else if (pool && F >= 8) {
     // chunks of g's columns (rows of dw)
     const parts = splitRange(F, CHUNKS_PER_THREAD * pool.count, 4);
     // Scratch per chunk: a partial tile (128 bytes) and its columns of g packed in blocks of 4.

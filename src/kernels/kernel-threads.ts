@@ -9,6 +9,9 @@
  * rest. Helpers poll while engaged (a stretch of work with many products, see `engage`) and
  * otherwise sleep in Atomics.wait after ~50 µs.
  *
+ * Besides the WebAssembly kernels, the helpers run the native product ('sgemm', ./native-blas.ts)
+ * when the host gives them the addon: they load it themselves and call it on the same memory.
+ *
  * Measured on this project's 2-core machine: a 128 × 128 × 128 product 110 → 59 µs on 2 threads,
  * about 2 µs of hand-over per job, ~40 µs to wake a sleeping helper.
  *
@@ -34,7 +37,7 @@ const SPINS = 5_000;
 /** A job that has not finished after this long is taken as lost. */
 const JOB_TIMEOUT_MS = 60_000;
 
-const KERNELS: readonly KernelName[] = [
+const KERNELS: readonly ThreadKernel[] = [
   'columnMoments',
   'sigmoidGradColumnSums',
   'affineRows',
@@ -45,15 +48,21 @@ const KERNELS: readonly KernelName[] = [
   'addColumnSums',
   'affineActivation',
   'affineActivationGrad',
+  'sgemm',
 ];
+
+/** What a kernel thread can run: a WebAssembly kernel, or the native product. */
+export type ThreadKernel = KernelName | 'sgemm';
+/** The functions a job's kernel is looked up in, by name (the kernel module's exports, or the native product). */
+export type ThreadFunctions = Partial<Record<ThreadKernel, (...args: number[]) => void>>;
 
 /**
  * Claims and runs chunks of the current job until none is left; returns how many it ran. The
  * same code runs on every thread (HELPER_SOURCE embeds it).
  */
-function claimChunks(ctl: Int32Array, args: Float64Array, tag: number, fns: Record<string, (...a: number[]) => void>, names: readonly string[], list: number[]): number {
+function claimChunks(ctl: Int32Array, args: Float64Array, tag: number, fns: ThreadFunctions, names: readonly ThreadKernel[], list: number[]): number {
   const count = ctl[4];
-  const fn = fns[names[ctl[3]]];
+  const fn = fns[names[ctl[3]]]!;
   list.length = ctl[5];
   let ran = 0;
   for (;;) {
@@ -75,8 +84,16 @@ function claimChunks(ctl: Int32Array, args: Float64Array, tag: number, fns: Reco
 /** The helper's whole program (CommonJS, nothing of this project to load: it starts in milliseconds). */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, names, spins, MAX_ARGS } = workerData;
-const fns = new WebAssembly.Instance(module, { env: { memory, abort() {} } }).exports;
+const { module, memory, control, names, spins, MAX_ARGS, blasAddon } = workerData;
+const fns = { ...new WebAssembly.Instance(module, { env: { memory, abort() {} } }).exports };
+if (blasAddon) {
+  const blas = require(blasAddon);
+  let view = new Float32Array(memory.buffer);
+  fns.sgemm = (...a) => {
+    if (view.byteLength !== memory.buffer.byteLength) view = new Float32Array(memory.buffer);
+    blas.sgemm(view, ...a);
+  };
+}
 const ctl = new Int32Array(control, 0, 8);
 const args = new Float64Array(control, ${ARGS_OFFSET});
 const claimChunks = ${claimChunks.toString()};
@@ -105,17 +122,18 @@ export class KernelThreads {
   /** Chunks run so far, in all and by the helpers (for tests and diagnostics). */
   readonly stats = { chunks: 0, helperChunks: 0 };
 
-  /** `count` threads in all: this one and count − 1 helpers. */
+  /** `count` threads in all: this one and count − 1 helpers; `blasAddon`: the native product's addon for the helpers to load, or null. */
   constructor(
     module: WasmModule,
     memory: WasmMemory,
     readonly count: number,
+    readonly blasAddon: string | null = null,
   ) {
     const control = new SharedArrayBuffer(ARGS_OFFSET + MAX_CHUNKS * MAX_ARGS * 8);
     this.ctl = new Int32Array(control, 0, 8);
     this.args = new Float64Array(control, ARGS_OFFSET);
     for (let h = 1; h < count; h++) {
-      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, names: KERNELS, spins: SPINS, MAX_ARGS } });
+      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control, names: KERNELS, spins: SPINS, MAX_ARGS, blasAddon } });
       worker.unref(); // helpers never keep the process alive
       worker.on('error', (err) => (this.failure = err));
       this.helpers.push(worker);
@@ -126,7 +144,7 @@ export class KernelThreads {
    * Runs one kernel once per chunk (argument lists that touch disjoint outputs), shared out among
    * this thread and the helpers; returns when all chunks have finished.
    */
-  run(fn: KernelExports, name: KernelName, chunks: readonly (readonly number[])[]): void {
+  run(fn: ThreadFunctions | KernelExports, name: ThreadKernel, chunks: readonly (readonly number[])[]): void {
     if (chunks.length > MAX_CHUNKS) throw new RangeError(`${chunks.length} chunks, at most ${MAX_CHUNKS}`);
     if (this.failure) throw new PhysodeError(`a kernel helper thread failed: ${this.failure.message}`, 'run with PHYSODE_KERNEL_THREADS=1');
     const ctl = this.ctl;
@@ -140,7 +158,9 @@ export class KernelThreads {
     Atomics.store(ctl, 1, job << 16); // opens the claims (after the arguments are in place)
     Atomics.store(ctl, 0, job);
     Atomics.notify(ctl, 0); // ~0.2 µs when no helper sleeps
-    const mine = claimChunks(ctl, this.args, job, fn as unknown as Record<string, (...a: number[]) => void>, KERNELS, this.list);
+    if (typeof (fn as ThreadFunctions)[name] !== 'function') throw new RangeError(`no kernel '${name}' to run`);
+    if (name === 'sgemm' && this.blasAddon === null && this.helpers.length > 0) throw new RangeError('these kernel threads were started without the native product');
+    const mine = claimChunks(ctl, this.args, job, fn as ThreadFunctions, KERNELS, this.list);
     this.stats.chunks += chunks.length;
     this.stats.helperChunks += chunks.length - mine;
     // What is left is a chunk a helper holds: wait for it.
@@ -151,7 +171,7 @@ export class KernelThreads {
         throw new PhysodeError(`a kernel helper thread did not finish its part of ${name} in ${JOB_TIMEOUT_MS / 1000} s`, 'run with PHYSODE_KERNEL_THREADS=1 and report this');
       }
     }
-    if (ctl[6] !== 0) throw new PhysodeError(`the ${name} kernel failed (a WebAssembly trap) on a kernel thread`, 'run with PHYSODE_KERNEL_THREADS=1 to see the error where it happens');
+    if (ctl[6] !== 0) throw new PhysodeError(`the ${name} kernel failed on a kernel thread`, 'run with PHYSODE_KERNEL_THREADS=1 to see the error where it happens');
   }
 
   /**

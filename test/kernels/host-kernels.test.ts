@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { affineActivation, affineActivationGrad, batchNormSigmoidBackward, columnMoments, matmul, sigmoidGrad, accumulateWeightGradient, type KernelActivation } from '../../src/kernels/host-kernels.js';
 import { Rng } from '../../src/util/rng.js';
 import { kernelThreadCount, setKernelThreads } from '../../src/kernels/kernel-threads.js';
+import { nativeBlas, setNativeBlas } from '../../src/kernels/native-blas.js';
 
 // Shapes with and without a multiple of 4 columns (the SIMD body and the scalar tail), one row,
 // and the training shapes of the benchmark.
@@ -28,11 +29,20 @@ function assertClose(got: ArrayLike<number>, want: ArrayLike<number>, rel: numbe
 }
 
 // Every check runs on 1, 2 and 3 kernel threads: the products and the elementwise passes split by
-// rows (uneven parts with 3), the weight gradient by columns; results must not depend on it.
+// rows (uneven parts with 3), the weight gradient by columns; results must not depend on it. And
+// with the native BLAS (where it loads: ../../src/kernels/native-blas.ts) and without: the larger
+// products of these checks go to it when it is on.
 const defaultThreads = kernelThreadCount();
-for (const threads of [1, 2, 3]) describe(`WebAssembly host kernels against plain float64 loops, ${threads} kernel thread${threads > 1 ? 's' : ''}`, () => {
-  before(() => setKernelThreads(threads));
-  after(() => setKernelThreads(defaultThreads));
+const paths = nativeBlas() ? [true, false] : [false];
+for (const blas of paths) for (const threads of [1, 2, 3]) describe(`host kernels against plain float64 loops, ${threads} kernel thread${threads > 1 ? 's' : ''}, ${blas ? 'native BLAS' : 'WebAssembly'} products`, () => {
+  before(() => {
+    setKernelThreads(threads);
+    setNativeBlas(blas);
+  });
+  after(() => {
+    setKernelThreads(defaultThreads);
+    setNativeBlas(true);
+  });
   test('columnMoments: two-pass mean and biased variance, also when |mean| ≫ std', () => {
     const rng = new Rng(1);
     for (const [rows, cols] of SHAPES) {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { accumulateWeightGradient, kernelThreadStats, matmul, residentArray, residentUse, withKernelThreads } from '../../src/kernels/host-kernels.js';
 import { kernelThreadCount, setKernelThreads } from '../../src/kernels/kernel-threads.js';
+import { setNativeBlas } from '../../src/kernels/native-blas.js';
 import { Rng } from '../../src/util/rng.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,7 +20,9 @@ describe('kernel threads', () => {
   const defaultThreads = kernelThreadCount();
   after(() => setKernelThreads(defaultThreads));
 
-  test('helper threads take chunks of the products, and the results are those of one thread, bit for bit', () => {
+  test('helper threads take chunks of the WebAssembly products, and the results are those of one thread, bit for bit', (t) => {
+    setNativeBlas(false); // the native product's threads are checked in native-blas.test.ts
+    t.after(() => setNativeBlas(true));
     const rng = new Rng(11);
     const [M, K, N] = [128, 64, 40];
     const a = random(M * K, rng);
