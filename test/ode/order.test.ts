@@ -7,7 +7,7 @@ import { odeint } from '../../src/ode/index.js';
 import { tsit5 } from '../../src/ode/tableaux/tsit5.js';
 import { tableauFor } from '../../src/ode/tableaux/index.js';
 import type { EvalRequest, FieldOutput, VectorField } from '../../src/ode/field.js';
-import { decay, oscillator, maxAbsDiff, type LinearField } from './_fields.js';
+import { decay, oscillator, maxAbsDiff, LinearField } from './_fields.js';
 
 await initBackend();
 
@@ -61,6 +61,51 @@ describe('empirical order of convergence', () => {
       assert.ok(Math.abs(observed - order) < (tol ?? 0.4), `observed order ${observed.toFixed(2)} (errors ${e1.toExponential(2)}, ${e2.toExponential(2)})`);
     });
   }
+});
+
+// Wide states (64 columns or more: an image's pixels, a wide lift) combine their stages in TF.js
+// ops instead of host loops: the same checks on 40 independent oscillators, ω_k = 0.5 + k/40.
+describe('wide states', () => {
+  const K = 40;
+  const omega = Array.from({ length: K }, (_, k) => 0.5 + k / 40);
+  const wide = (): LinearField => {
+    const a = Array.from({ length: 2 * K }, () => new Array<number>(2 * K).fill(0));
+    omega.forEach((w, k) => {
+      a[2 * k][2 * k + 1] = w; // x' = ω v
+      a[2 * k + 1][2 * k] = -w; // v' = −ω x
+    });
+    return new LinearField(a);
+  };
+  const start = (row: number): number[] => omega.flatMap((_, k) => [1 + 0.1 * row, 0.2 * k / K]);
+  const exact = (y0: number[], t: number): number[] =>
+    omega.flatMap((w, k) => {
+      const [x, v] = [y0[2 * k], y0[2 * k + 1]];
+      return [x * Math.cos(w * t) + v * Math.sin(w * t), v * Math.cos(w * t) - x * Math.sin(w * t)];
+    });
+  const solve = (rows: number[][], steps: number): Float32Array => {
+    const f = wide();
+    const y0 = tf.tensor2d(rows);
+    const { ys } = odeint(f, y0, [0, 3], { method: 'rk4', steps });
+    const v = ys.dataSync().slice(rows.length * 2 * K) as Float32Array; // y(3)
+    ys.dispose();
+    y0.dispose();
+    f.dispose();
+    return v;
+  };
+
+  test('rk4 on an 80-column state reaches order 4 against the exact solution', () => {
+    const y0 = start(0);
+    const e1 = maxAbsDiff(solve([y0], 8), exact(y0, 3));
+    const e2 = maxAbsDiff(solve([y0], 16), exact(y0, 3));
+    assert.ok(e2 > 2e-7, `error ${e2} too close to float32 round-off`);
+    assert.ok(Math.abs(Math.log2(e1 / e2) - 4) < 0.4, `observed order ${Math.log2(e1 / e2).toFixed(2)} (errors ${e1.toExponential(2)}, ${e2.toExponential(2)})`);
+  });
+
+  test('each row of a batch is integrated as if alone, bit for bit', () => {
+    const rows = [start(0), start(1), start(2)];
+    const batch = solve(rows, 12);
+    rows.forEach((r, i) => assert.deepEqual(batch.slice(i * 2 * K, (i + 1) * 2 * K), solve([r], 12), `row ${i}`));
+  });
 });
 
 /** The pendulum θ'' = −sin θ as a tfjs field (evaluation only). */
