@@ -147,6 +147,8 @@ export class KernelThreads {
   run(fn: ThreadFunctions | KernelExports, name: ThreadKernel, chunks: readonly (readonly number[])[]): void {
     if (chunks.length > MAX_CHUNKS) throw new RangeError(`${chunks.length} chunks, at most ${MAX_CHUNKS}`);
     if (this.failure) throw new PhysodeError(`a kernel helper thread failed: ${this.failure.message}`, 'run with PHYSODE_KERNEL_THREADS=1');
+    if (typeof (fn as ThreadFunctions)[name] !== 'function') throw new RangeError(`no kernel '${name}' to run`);
+    if (name === 'sgemm' && this.blasAddon === null && this.helpers.length > 0) throw new RangeError('these kernel threads were started without the native product');
     const ctl = this.ctl;
     const job = (this.job = (this.job % 0x7fff) + 1); // 1 … 32767: the claim word's tag
     ctl[3] = KERNELS.indexOf(name);
@@ -158,8 +160,6 @@ export class KernelThreads {
     Atomics.store(ctl, 1, job << 16); // opens the claims (after the arguments are in place)
     Atomics.store(ctl, 0, job);
     Atomics.notify(ctl, 0); // ~0.2 µs when no helper sleeps
-    if (typeof (fn as ThreadFunctions)[name] !== 'function') throw new RangeError(`no kernel '${name}' to run`);
-    if (name === 'sgemm' && this.blasAddon === null && this.helpers.length > 0) throw new RangeError('these kernel threads were started without the native product');
     const mine = claimChunks(ctl, this.args, job, fn as ThreadFunctions, KERNELS, this.list);
     this.stats.chunks += chunks.length;
     this.stats.helperChunks += chunks.length - mine;

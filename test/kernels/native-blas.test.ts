@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { accumulateWeightGradient, kernelThreadStats, matmul, nativeProductCount, withKernelThreads } from '../../src/kernels/host-kernels.js';
-import { kernelThreadCount, setKernelThreads } from '../../src/kernels/kernel-threads.js';
+import { KernelThreads, kernelThreadCount, setKernelThreads } from '../../src/kernels/kernel-threads.js';
+import { kernelModule } from '../../src/kernels/kernel-module.js';
 import { nativeBlas, nativeBlasStatus, setNativeBlas, type SgemmArgs } from '../../src/kernels/native-blas.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -159,6 +160,32 @@ describe('host kernels hand large products to the native BLAS', { skip }, () => 
     matmul(random(32 * 64), 32, random(64 * 64), 64, null); // 131,072 multiply–adds
     matmul(random(128 * 18), 128, random(18 * 128), 128, null); // depth 18
     assert.equal(nativeProductCount(), count);
+  });
+});
+
+describe('native chunks on kernel threads', { skip }, () => {
+  test('a chunk the addon refuses fails the job with a clear error; the threads stay usable; threads without the addon refuse native jobs before posting them', () => {
+    const m = kernelModule();
+    const pool = new KernelThreads(m.module, m.memory, 2, blas!.addonPath);
+    const bare = new KernelThreads(m.module, m.memory, 2, null);
+    after(() => {
+      pool.close();
+      bare.close();
+    });
+    const view = () => new Float32Array(m.memory.buffer);
+    const fns = { sgemm: (...a: number[]) => blas!.sgemm(view(), ...(a as SgemmArgs)) };
+    const set = m.allocPinned([4, 4, 8]);
+    const [a, b, c] = set.arrays.map((x) => x.address >> 2);
+    view().set([1, 2, 3, 4], a);
+    view().set([5, 6, 7, 8], b);
+    const row = (r: number): SgemmArgs => [0, 0, 1, 2, 2, 1, a + 2 * r, 2, b, 2, 0, c + 2 * r, 2, -1];
+    const outside: SgemmArgs = [0, 0, 1, 2, 2, 1, a, 2, b, 2, 0, view().length - 1, 2, -1];
+    assert.throws(() => pool.run(fns, 'sgemm', [row(0), outside, row(1), outside]), /the sgemm kernel failed on a kernel thread/);
+    pool.run(fns, 'sgemm', [row(0), row(1)]);
+    assert.deepEqual(Array.from(view().slice(c, c + 4)), [19, 22, 43, 50]);
+    assert.throws(() => bare.run(fns, 'sgemm', [row(0), row(1)]), /started without the native product/);
+    assert.throws(() => bare.run(m.fn, 'sgemm', [row(0)]), /no kernel 'sgemm' to run/);
+    set.release();
   });
 });
 
