@@ -79,12 +79,12 @@ export interface ImageLoadOptions {
 /** Fashion-MNIST absent: says where it looked and how to get it. */
 export class DatasetNotFoundError extends PhysodeError {}
 
-/** Reads one of the four files, gzip-compressed (`name.gz`) or not (`name`). */
-async function readRole(dir: string, role: Role): Promise<{ file: string; bytes: Uint8Array }> {
+/** The path of one of the four files, gzip-compressed (`name.gz`) or not (`name`). */
+async function locateRole(dir: string, role: Role): Promise<string> {
   for (const file of [`${IDX_FILES[role]}.gz`, IDX_FILES[role]]) {
     const path = join(dir, file);
     const exists = await stat(path).then((s) => s.isFile(), () => false);
-    if (exists) return { file: path, bytes: new Uint8Array(await readFile(path)) };
+    if (exists) return path;
   }
   const isDefault = dir === FASHION_MNIST_DIR;
   throw new DatasetNotFoundError(
@@ -96,8 +96,8 @@ async function readRole(dir: string, role: Role): Promise<{ file: string; bytes:
 }
 
 /** One file decoded and, when asked, checked against the standard dataset's SHA-256. */
-async function loadRole(dir: string, role: Role, verify: boolean): Promise<IdxArray> {
-  const { file, bytes } = await readRole(dir, role);
+async function loadRole(file: string, role: Role, verify: boolean): Promise<IdxArray> {
+  const bytes = new Uint8Array(await readFile(file));
   const raw = isGzip(bytes) ? gunzip(bytes, file) : bytes;
   if (verify) {
     const actual = sha256Hex(raw);
@@ -164,7 +164,11 @@ export async function loadImageDataset(options: ImageLoadOptions = {}): Promise<
       'install Debian\'s package: apt-get install dataset-fashion-mnist (it puts the four IDX files in /usr/share/datasets/fashion-mnist/), or pass --from DIR',
     );
   }
-  const [trI, trL, teI, teL] = await Promise.all((['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).map((r) => loadRole(dir, r, verify)));
+  const roles = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const;
+  // Found one by one, so that a missing file is always the first one missing; then read together.
+  const files: string[] = [];
+  for (const role of roles) files.push(await locateRole(dir, role));
+  const [trI, trL, teI, teL] = await Promise.all(roles.map((r, i) => loadRole(files[i], r, verify)));
   const name = (r: Role) => join(dir, IDX_FILES[r]);
   const train = checkImages(trI, name('trainImages'));
   const test = checkImages(teI, name('testImages'));
