@@ -4,7 +4,7 @@
 // compiler, no Node headers) this prints why and exits 0, and the WebAssembly kernels run every
 // product. `--force` rebuilds an up-to-date addon.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,7 +39,9 @@ if (process.env.PHYSODE_BLAS === 'off') {
 // node-gyp: the one npm runs scripts with, else the one bundled with this Node's npm.
 const prefix = dirname(dirname(process.execPath));
 const nodeGyp = [process.env.npm_config_node_gyp, join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js')].find((p) => p && existsSync(p));
+// A failed build leaves no addon (an older one would not match the sources).
 const skip = (why) => {
+  for (const stale of [output, join(dist, 'physode-blas.node')]) rmSync(stale, { force: true });
   console.log(`native BLAS addon: not built (${why}); the WebAssembly kernels run every matrix product`);
   process.exit(0);
 };
@@ -50,8 +52,10 @@ const args = [nodeGyp, 'rebuild', '--release'];
 if (existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
 const run = spawnSync(process.execPath, args, { cwd: here, encoding: 'utf8' });
 if (run.error || run.status !== 0) {
-  const lines = `${run.stderr ?? ''}${run.stdout ?? ''}`.split('\n').filter((l) => /error/i.test(l));
-  skip(`node-gyp failed: ${(lines[0] ?? run.error?.message ?? `exit code ${run.status}`).trim().slice(0, 300)}`);
+  // The most telling line: a compiler error, else node-gyp's own ("Could not find any Python …").
+  const lines = `${run.stderr ?? ''}${run.stdout ?? ''}`.split('\n');
+  const why = lines.find((l) => /: (fatal )?error:/.test(l)) ?? lines.find((l) => /gyp ERR! stack Error:/.test(l))?.replace(/^gyp ERR! stack /, '') ?? lines.find((l) => /error/i.test(l));
+  skip(`node-gyp failed: ${(why ?? run.error?.message ?? `exit code ${run.status}`).trim().slice(0, 300)}`);
 }
 const built = join(here, 'build', 'Release', 'physode_blas.node');
 if (!existsSync(built)) skip(`node-gyp reported success but ${built} is missing`);
