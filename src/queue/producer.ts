@@ -1,6 +1,8 @@
 /**
- * Puts jobs on the queue: one BullMQ job per spec with its deterministic id (an id already in the
- * queue, in any state, is not added again), retried with exponential backoff.
+ * Puts jobs on the queue: one BullMQ job per spec with its deterministic id, retried with
+ * exponential backoff. Submitting again adds only what is not there: a job waiting, running or
+ * done is left alone, and a job that failed all its tries goes back to waiting with its tries
+ * counted afresh (the cause, a full disk say, may have been fixed since).
  */
 import { Queue } from 'bullmq';
 import { bullConnection, describeConnectionError, probeRedis, type RedisTarget } from './connection.js';
@@ -20,6 +22,9 @@ export interface SubmitSettings {
 
 export interface SubmitSummary {
   readonly added: number;
+  /** Jobs that had failed all their tries and were put back to waiting. */
+  readonly retried: number;
+  /** Jobs waiting, running or done already: left alone. */
   readonly alreadyQueued: number;
   readonly ids: readonly string[];
 }
@@ -37,7 +42,9 @@ export async function submitJobs(target: QueueTarget, specs: readonly JobSpec[],
     const states = await Promise.all(jobs.map((j) => queue.getJobState(j.opts.jobId)));
     const fresh = jobs.filter((_, i) => states[i] === 'unknown');
     if (fresh.length > 0) await queue.addBulk(fresh);
-    return { added: fresh.length, alreadyQueued: jobs.length - fresh.length, ids: jobs.map((j) => j.opts.jobId) };
+    const failed = jobs.filter((_, i) => states[i] === 'failed');
+    for (const j of failed) await (await queue.getJob(j.opts.jobId))?.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return { added: fresh.length, retried: failed.length, alreadyQueued: jobs.length - fresh.length - failed.length, ids: jobs.map((j) => j.opts.jobId) };
   } catch (err) {
     throw describeConnectionError(target.redis, err);
   } finally {

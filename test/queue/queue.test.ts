@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { queueStatus } from '../../src/queue/status.js';
 import { parseRedisUrl } from '../../src/queue/connection.js';
+import { submitJobs } from '../../src/queue/producer.js';
+import { jobId } from '../../src/queue/jobs.js';
 import { RESULTS_HEADER } from '../../src/reproduce/results-store.js';
 import { freePort, redisMissing, startRedis, type TestRedis } from './redis-server.js';
 import { WorkerProcess, folderHashes, physode, waitFor } from './cluster.js';
@@ -112,6 +114,27 @@ describe('physode submit / worker / status on Redis', { skip: redisMissing, time
     assert.ok(resultsWithoutTimes(join(out, 'results.csv')).slice(1).every((row) => row.includes(',ok,')), 'every run succeeded');
     assert.equal(readFileSync(join(out, 'verdicts.json'), 'utf8'), readFileSync(join(local, 'verdicts.json'), 'utf8'));
     assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## 2\. Outliers/);
+  });
+
+  test('submitting again puts a job that failed all its tries back to waiting, with its tries counted afresh, and leaves waiting jobs alone', async () => {
+    const target = { redis: parseRedisUrl(redis.url), queue: 'resubmit' };
+    const spec = { kind: 'generate-shard' as const, options: { system: 'pendulum', out: join(root, 'resubmit'), count: 4 }, shard: 0 };
+    assert.deepEqual({ ...(await submitJobs(target, [spec], { attempts: 2 })), ids: [] }, { added: 1, retried: 0, alreadyQueued: 0, ids: [] });
+    // A worker that fails every try (as a full disk would), then goes away.
+    const failing = new Worker('resubmit', async () => {
+      throw new Error('disk full');
+    }, { connection: { url: redis.url } });
+    const q = new Queue('resubmit', { connection: { url: redis.url } });
+    const id = jobId(spec);
+    await waitFor('the job to fail both tries', async () => (await q.getJobState(id)) === 'failed', 30_000, 50);
+    await failing.close();
+    assert.equal((await q.getJob(id))?.attemptsMade, 2);
+    assert.deepEqual({ ...(await submitJobs(target, [spec], { attempts: 2 })), ids: [] }, { added: 0, retried: 1, alreadyQueued: 0, ids: [] });
+    assert.equal(await q.getJobState(id), 'waiting');
+    assert.equal((await q.getJob(id))?.attemptsMade, 0);
+    assert.deepEqual({ ...(await submitJobs(target, [spec], { attempts: 2 })), ids: [] }, { added: 0, retried: 0, alreadyQueued: 1, ids: [] });
+    await q.obliterate({ force: true });
+    await q.close();
   });
 
   test('a wrong URL, an unreachable server, a bad job spec and a Redis restart each get a clear one-line message', async () => {

@@ -58,7 +58,6 @@ export const command: Command = {
 
     const { initBackend, parseBackendPreference } = await import('../../backend/backend.js');
     const backend = await initBackend(parseBackendPreference(values.backend ?? 'auto'));
-    process.stderr.write(`backend: ${backend.detail}\n`);
     const { openDataSource } = await import('../../train/dataset-source.js');
     const { prepareTrajectories } = await import('../../train/trajectories.js');
     const { loadRun } = await import('../../train/predict.js');
@@ -68,6 +67,7 @@ export const command: Command = {
     const out = resolve(values.out ?? runPaths(runDir).rollouts);
     await checkWritableFolder(dirname(out), '--out');
     const run = await loadRun(runDir, which);
+    process.stderr.write(`backend: ${backend.detail}\n`); // once the inputs are known to be good
     try {
       const trajectories = prepareTrajectories(await data.loadSplit(split), run.stats);
       const positions = requested ?? Array.from({ length: Math.min(4, trajectories.n) }, (_, i) => i);

@@ -73,6 +73,7 @@ export const command: Command = {
     const summary = await submitJobs(target, specs, { attempts });
     process.stdout.write(
       `${what}: ${summary.added} job(s) added to queue '${target.queue}' at ${redis.where}` +
+        `${summary.retried ? `, ${summary.retried} that had failed put back to waiting` : ''}` +
         `${summary.alreadyQueued ? `, ${summary.alreadyQueued} already there` : ''}\n` +
         `run workers: physode worker --redis ${flags.redis}${flags.queue ? ` --queue ${flags.queue}` : ''}\n`,
     );
