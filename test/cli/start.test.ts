@@ -7,7 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,5 +123,22 @@ describe('physode start, interrupted and restarted', { timeout: 180_000 }, () =>
     assert.ok(m !== null);
     assert.equal(m.steps, QUICK_STEPS);
     assert.equal(lastTrainStep(double), QUICK_STEPS);
+  });
+
+  test('a finished run is not reused with a dataset that changed since it was trained', async () => {
+    const manifest = join(root, 'datasets', 'pendulum', 'manifest.json');
+    const original = readFileSync(manifest, 'utf8');
+    writeFileSync(manifest, `${original}\n`); // the same content, another file: its checksum differs
+    try {
+      const r = await start(root);
+      assert.equal(r.code, 1);
+      assert.doesNotMatch(r.stderr, STACK_LINE);
+      assert.match(r.stderr, /pendulum-tabn was trained on another version of \S+pendulum .*hint: move \S+pendulum-tabn away to train it again/s);
+      assert.equal(marker(pendulum)?.steps, QUICK_STEPS, 'the trained run is left as it was');
+    } finally {
+      writeFileSync(manifest, original);
+    }
+    const again = await start(root);
+    assert.equal(again.code, 0, again.stderr);
   });
 });

@@ -9,7 +9,8 @@
  * unfinished training, and that training is resumed from checkpoints/last.
  */
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
@@ -82,6 +83,23 @@ async function runCommand(name: string, argv: readonly string[]): Promise<number
  * A run folder that a killed training left before its first checkpoint holds nothing to resume and
  * nothing trained: it is cleared so that the training starts again. Anything else is left alone.
  */
+/**
+ * A finished run is reused only with the dataset it was trained on (config.json records its
+ * manifest's SHA-256): a dataset regenerated since would pair the model with other trajectories.
+ */
+async function checkTrainedOn(run: string, data: string): Promise<void> {
+  const recorded = await readFile(join(run, 'config.json'), 'utf8')
+    .then((t) => (JSON.parse(t) as { dataset?: { manifestSha256?: unknown } }).dataset?.manifestSha256)
+    .catch(() => undefined);
+  const current = createHash('sha256').update(await readFile(join(data, 'manifest.json'))).digest('hex');
+  if (recorded !== current) {
+    throw new PhysodeError(
+      `${run} was trained on another version of ${data} (its config.json records another manifest checksum)`,
+      `move ${run} away to train it again on this dataset, or restore the dataset it was trained on`,
+    );
+  }
+}
+
 async function clearUnstartedRun(run: string): Promise<void> {
   if (!existsSync(run) || existsSync(join(run, 'checkpoints', 'last'))) return;
   const entries = (await readdir(run)).filter((e) => !e.startsWith('.'));
@@ -119,6 +137,7 @@ export const command: Command = {
       }
       const marker = await readTrainedMarker(run);
       if (marker !== null) {
+        await checkTrainedOn(run, data);
         process.stderr.write(`run ${run}: trained (${marker.steps} steps), reused\n`);
         const warning = meanPredictorWarning(compareWithMeanPredictor(marker.bestValMse ?? Number.NaN, marker.meanPredictorValMse), 'its validation MSE');
         if (warning !== null) process.stderr.write(`warning: ${warning}\n`);
