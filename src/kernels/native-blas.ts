@@ -2,14 +2,14 @@
  * The optional native matrix product: ./physode-blas.node (source ./native/blas.c, built at
  * `npm install` by ./native/build.mjs) calls the system's CBLAS on matrices in the kernels'
  * shared WebAssembly memory. WebAssembly's 128-bit SIMD without fused multiply–add runs a large
- * product at about 40 GFLOP/s per core here; OpenBLAS with AVX-512 runs it at about 100. The
+ * product at about 38 GFLOP/s per core here; OpenBLAS with AVX-512 runs it at 90–94. The
  * host kernels (./host-kernels.ts) use it for products large enough to repay a call, when both the
  * addon and a BLAS library are present, and the WebAssembly kernels otherwise.
  *
  * PHYSODE_BLAS selects the library: unset or empty, the first of the known fast ones found
- * (OpenBLAS, MKL, BLIS, Accelerate; Debian: `apt-get install libopenblas0`); `off`, none; any
- * other value, that library (a file name or path with a cblas_sgemm). The library's own
- * threads are set to 1: the kernel threads (./kernel-threads.ts) share a product out by rows.
+ * (OpenBLAS, MKL, BLIS, Accelerate; Debian: `apt-get install libopenblas0-pthread`); `off`,
+ * none; any other value, that library (a file name or path with a cblas_sgemm). The library's
+ * own threads are set to 1: the kernel threads (./kernel-threads.ts) share a product out by rows.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -84,7 +84,7 @@ function load(setting: string): Loaded {
   try {
     opened = addon.open(candidates);
   } catch (err) {
-    const hint = setting === '' ? 'no BLAS library found (Debian: apt-get install libopenblas0)' : `PHYSODE_BLAS=${setting} cannot be used`;
+    const hint = setting === '' ? 'no BLAS library found (Debian: apt-get install libopenblas0-pthread)' : `PHYSODE_BLAS=${setting} cannot be used`;
     return { blas: null, reason: `${hint}: ${(err as Error).message.slice(0, 300)}` };
   }
   addon.setThreads(1);
