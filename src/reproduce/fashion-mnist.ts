@@ -80,7 +80,7 @@ export const FASHION_PROFILES: Record<FashionProfile['name'], FashionProfile> = 
     name: 'full',
     norms: FASHION_NORMS,
     solvers: [
-      { solver: { method: 'euler', steps: 2 }, seeds: [1, 2, 3], maxSteps: 400, testLimit: 10000, evalBatchSizes: [2, 16, 256] },
+      { solver: { method: 'euler', steps: 2 }, seeds: [1, 2, 3], maxSteps: 1600, testLimit: 10000, evalBatchSizes: [2, 16, 256] },
       { solver: { method: 'dopri5' }, seeds: [1, 2, 3], maxSteps: 20, testLimit: 1000, evalBatchSizes: [2, 256] },
     ],
     batchSize: 256,
