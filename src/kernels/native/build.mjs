@@ -1,8 +1,8 @@
 // Builds the optional native BLAS addon (./blas.c, ./binding.gyp) into ../physode-blas.node with
 // node-gyp, against this Node's own headers (nothing is downloaded), and copies it beside the
 // compiled kernels in dist/ when there is one. It is optional: where it cannot be built (no C
-// compiler, no Node headers) this prints why and exits 0, and the WebAssembly kernels run every
-// product. `--force` rebuilds an up-to-date addon.
+// compiler, no Python for node-gyp, no Node headers) this prints why and exits 0, and the
+// WebAssembly kernels run every product. `--force` rebuilds an up-to-date addon.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
