@@ -165,10 +165,14 @@ export async function loadImageDataset(options: ImageLoadOptions = {}): Promise<
     );
   }
   const roles = ['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const;
-  // Found one by one, so that a missing file is always the first one missing; then read together.
+  // Found one by one, then read and checked together; a problem is reported for the first file
+  // that has one, in this order, whichever check happens to finish first.
   const files: string[] = [];
   for (const role of roles) files.push(await locateRole(dir, role));
-  const [trI, trL, teI, teL] = await Promise.all(roles.map((r, i) => loadRole(files[i], r, verify)));
+  const loaded = await Promise.allSettled(roles.map((r, i) => loadRole(files[i], r, verify)));
+  const failed = loaded.find((l) => l.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [trI, trL, teI, teL] = loaded.map((l) => (l as PromiseFulfilledResult<IdxArray>).value);
   const name = (r: Role) => join(dir, IDX_FILES[r]);
   const train = checkImages(trI, name('trainImages'));
   const test = checkImages(teI, name('testImages'));
