@@ -12,12 +12,10 @@ import type { ImageDataset } from '../data/image-dataset.js';
 import { ContinuousDepthModel } from '../model/continuous-depth.js';
 import type { NormKind } from '../nn/registry.js';
 import type { ActivationName } from '../nn/activation.js';
-import { tableauFor } from '../ode/tableaux/index.js';
-import { isAdaptive } from '../ode/tableau.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { ProgressCallback } from '../util/progress.js';
-import type { DepthSolverSettings, OptimisationSettings } from './settings.js';
-import { FIT_DEFAULTS, fit, type FitResult } from './fit.js';
+import { depthSolver, sharedFitConfig, type DepthSolverSettings, type OptimisationSettings } from './settings.js';
+import { fit, type FitResult } from './fit.js';
 import { ImageExamples, classificationTask, classifierConfig, evaluateClassifier, type ClassifierEvaluation, type LabelledImages } from './classification.js';
 
 export interface ClassificationSettings extends DepthSolverSettings, OptimisationSettings {
@@ -67,7 +65,6 @@ export const CLASSIFICATION_DEFAULTS: ClassificationSettings = {
 };
 
 export function classifierFor(s: ClassificationSettings, inputDim: number, classes: number): ContinuousDepthModel {
-  const adaptive = isAdaptive(tableauFor(s.method));
   return new ContinuousDepthModel(
     classifierConfig({
       inputDim,
@@ -79,7 +76,7 @@ export function classifierFor(s: ClassificationSettings, inputDim: number, class
       activation: s.activation,
       norm: s.norm,
       gridIntervals: s.gridIntervals,
-      solver: adaptive ? { method: s.method, rtol: s.rtol, atol: s.atol } : { method: s.method, steps: s.solverSteps },
+      solver: depthSolver(s),
       seed: s.seed,
     }),
   );
@@ -172,17 +169,9 @@ export async function runClassification(o: RunClassificationOptions): Promise<Cl
       train: new ImageExamples(d.train),
       val: new ImageExamples(d.val),
       config: {
-        ...FIT_DEFAULTS,
-        epochs: s.epochs,
-        maxSteps: s.maxSteps ?? undefined,
-        batchSize: s.batchSize,
-        optimizer: s.optimizer,
-        lr: s.lr,
-        weightDecay: s.weightDecay,
-        seed: s.seed,
+        ...sharedFitConfig(s),
         select: 'accuracy',
         higherIsBetter: true,
-        trainMaxSteps: isAdaptive(tableauFor(s.method)) ? s.trainMaxSteps : undefined,
         evalBatchSize: s.batchSize,
         logEvery: 5,
       },

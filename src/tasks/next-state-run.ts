@@ -14,13 +14,11 @@ import { HALFCHEETAH_WINDOW } from '../data/halfcheetah.js';
 import { ContinuousDepthModel } from '../model/continuous-depth.js';
 import type { NormKind } from '../nn/registry.js';
 import type { ActivationName } from '../nn/activation.js';
-import { tableauFor } from '../ode/tableaux/index.js';
-import { isAdaptive } from '../ode/tableau.js';
 import { CorruptFileError, InvalidArgumentError } from '../util/errors.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import type { DepthSolverSettings, OptimisationSettings } from './settings.js';
-import { FIT_DEFAULTS, evaluateExamples, fit, type FitResult } from './fit.js';
+import { depthSolver, sharedFitConfig, type DepthSolverSettings, type OptimisationSettings } from './settings.js';
+import { evaluateExamples, fit, type FitResult } from './fit.js';
 import { NextStateExamples, nextStateTask, referenceMae, rolloutMae, windowStarts, windowTransitions, type Standardiser, type TrajectoryArray, type WindowCut } from './next-state.js';
 
 export interface NextStateSettings extends DepthSolverSettings, OptimisationSettings {
@@ -89,7 +87,6 @@ export async function loadSplitData(dataDir: string, split: Split): Promise<Spli
 }
 
 export function modelFor(s: NextStateSettings, dim: number): ContinuousDepthModel {
-  const adaptive = isAdaptive(tableauFor(s.method));
   return new ContinuousDepthModel({
     inputDim: dim,
     ode: {
@@ -100,7 +97,7 @@ export function modelFor(s: NextStateSettings, dim: number): ContinuousDepthMode
       normLayers: Math.min(s.normLayers, s.depth),
       gridIntervals: s.gridIntervals,
       momentum: s.momentum,
-      solver: adaptive ? { method: s.method, rtol: s.rtol, atol: s.atol } : { method: s.method, steps: s.solverSteps },
+      solver: depthSolver(s),
       adjoint: s.adjoint,
       seed: s.seed,
     },
@@ -123,7 +120,6 @@ export async function trainNextState(o: TrainNextStateOptions): Promise<FitResul
   const trainEx = new NextStateExamples(train.trajectories, windowTransitions(train.trajectories, s.window), train.scale);
   const valEx = new NextStateExamples(val.trajectories, windowTransitions(val.trajectories, s.window), train.scale);
   const model = modelFor(s, train.trajectories.D);
-  const adaptive = isAdaptive(tableauFor(s.method));
   try {
     return await fit({
       model,
@@ -131,19 +127,11 @@ export async function trainNextState(o: TrainNextStateOptions): Promise<FitResul
       train: trainEx,
       val: valEx,
       config: {
-        ...FIT_DEFAULTS,
-        epochs: s.epochs,
-        maxSteps: s.maxSteps ?? undefined,
-        batchSize: s.batchSize,
-        optimizer: s.optimizer,
-        lr: s.lr,
-        weightDecay: s.weightDecay,
+        ...sharedFitConfig(s),
         clip: s.clip,
-        seed: s.seed,
         valEvery: s.valEvery,
         select: 'mae',
         maxRecoveries: s.maxRecoveries,
-        trainMaxSteps: adaptive ? s.trainMaxSteps : undefined,
       },
       runDir: o.runDir,
       describe: {
